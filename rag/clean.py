@@ -1,0 +1,143 @@
+"""Strip scraped-page junk and extract article metadata (title, date, source, years mentioned)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from .load import RawArticle
+from .types import Document
+
+# A line that is chrome wherever it appears.
+_JUNK_LINE = re.compile(
+    r"^(?:"
+    r".{0,20}(?:您所在的位置|您当前位置|您的位置|当前位置)\s*[:：].*"  # breadcrumbs
+    r"|[\w\-]{6,}\.(?:jpe?g|png|gif|webp|bmp)"  # image file names
+    r"|\d{1,6}"  # counters and numbering left from layout
+    r"|查看\s*[:：]\s*\d+\s*\|\s*回复\s*[:：]\s*\d+"
+    r"|\[?复制链接\]?|找回密码|立即注册|手机号码\s*[,，]\s*快捷登录|搜索|主题|帖子|积分|回复|举报|使用道具\s*举报"
+    r"|[\(（]\s*责任编辑\s*[:：].*[\)）]"
+    r"|.{0,10}(?:浏览|点击|阅读)(?:次数|量)?\s*[:：]?\s*\d*\s*次?"
+    r"|(?:上一篇|下一篇|返回顶部|返回列表|打印本页|关闭窗口|收藏本文).*"
+    r")$"
+)
+# A line after which the rest of the page is footer (share bars, related links, copyright, disclaimers).
+_TAIL_MARKER = re.compile(
+    r"^(?:分享到|相关文章|相关新闻|相关阅读|Copyright|版权所有|©|声明\s*[:：]|图片新闻|最新新闻|最新评论|热门推荐"
+    r"|您需要登录后|本版积分规则|快速回复|Powered by|Archiver)",
+    re.IGNORECASE,
+)
+_DATE = r"(?P<y>(?:19|20)\d{2})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
+_DATE_RE = re.compile(_DATE)
+# A publication line: a date with a time or publishing words, and little else.
+_DATELINE = re.compile(
+    r"^(?:.{0,12}(?:发布|发表于|发表|时间|日期|更新)\s*[:：]?\s*)?" + _DATE + r"(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?(?P<rest>.*)$"
+)
+_SOURCE = re.compile(r"来源\s*[:：]\s*(?P<src>[^\s|]+)")
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
+_SENTENCE_DATE = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})年(?P<m>\d{1,2})月(?:(?P<d>\d{1,2})日)?")
+_TITLE_MAX = 60
+_LEAD_MAX = 40
+
+
+@dataclass(frozen=True)
+class _Header:
+    title: str | None
+    date: str | None
+    source: str | None
+    body_from: int
+
+
+def clean_text(text: str) -> str:
+    """Normalise whitespace and drop junk lines and the footer; keeps the article's own text intact."""
+    lines = [_norm_line(line) for line in unicodedata.normalize("NFC", text).replace("\r\n", "\n").split("\n")]
+    kept: list[str] = []
+    total = sum(len(line) for line in lines) or 1
+    seen = 0
+    for line in lines:
+        seen += len(line)
+        if not line:
+            continue
+        if _TAIL_MARKER.match(line) and len(line) <= 80:
+            if seen / total > 0.5:
+                break
+            continue
+        if _JUNK_LINE.match(line):
+            continue
+        kept.append(line)
+    return "\n".join(kept)
+
+
+def _norm_line(line: str) -> str:
+    return re.sub(r"[ \t\u3000\xa0]+", " ", line).strip()
+
+
+def _find_header(lines: list[str]) -> _Header:
+    """Title, date and source from a dateline near the top (the title is the last headline above it)."""
+    for i, line in enumerate(lines[:40]):
+        m = _DATELINE.match(line)
+        if not m or len(line) > 80:
+            continue
+        title = next((t for t in reversed(lines[:i]) if _is_headline(t)), None)
+        src = _SOURCE.search(line)
+        rest = m.group("rest").strip()
+        source = src.group("src") if src else (rest if rest and _is_headline(rest, min_cjk=2) else None)
+        title_at = lines.index(title) if title else i
+        return _Header(title, _iso(m), source, body_from=i + 1 if title is None else title_at)
+    return _Header(None, None, None, 0)
+
+
+def _is_headline(line: str, min_cjk: int = 4) -> bool:
+    cjk = sum("\u4e00" <= c <= "\u9fff" for c in line)
+    return cjk >= min_cjk and len(line) <= _TITLE_MAX and not re.search(r"[。！？!?,，;；:：|>]$|[,，|>]", line)
+
+
+def _iso(m: re.Match[str]) -> str | None:
+    y, mo, d = int(m.group("y")), int(m.group("m")), int(m.group("d") or 1)
+    if not (1 <= mo <= 12 and 1 <= d <= 31):
+        return None
+    return f"{y:04d}-{mo:02d}-{d:02d}"
+
+
+def _lead(text: str) -> str | None:
+    first = re.split(r"(?<=[。！？!?])", text.split("\n", 1)[0], maxsplit=1)[0].strip()
+    if not first:
+        return None
+    return first if len(first) <= _LEAD_MAX else first[: _LEAD_MAX - 1] + "…"
+
+
+def clean(article: RawArticle) -> Document:
+    """A ``Document`` with junk removed; metadata from the jsonl fields first, then from the text."""
+    text = clean_text(article.text)
+    lines = text.split("\n")
+    header = _find_header(lines)
+    if header.date or header.title:
+        body = lines[header.body_from :]
+        if header.title and body and body[0] == header.title:
+            body = [body[0]] + [line for line in body[1:] if not _DATELINE.match(line) or len(line) > 80]
+        text = "\n".join(body)
+    meta = article.meta
+    first_dated = _SENTENCE_DATE.search(text)
+    date = meta.get("date") or header.date or (_iso(first_dated) if first_dated and first_dated.group("d") else None)
+    years = tuple(sorted({int(y) for y in _YEAR.findall(text)} | ({int(date[:4])} if date else set())))
+    return Document(
+        doc_id=article.doc_id,
+        text=text,
+        title=meta.get("title") or header.title or _lead(text),
+        date=_normalize_date(date),
+        source=meta.get("source") or header.source,
+        url=meta.get("url"),
+        years=years,
+    )
+
+
+def _normalize_date(date: str | None) -> str | None:
+    """ISO ``YYYY-MM-DD`` from any date string we accept, else ``None`` (never invented)."""
+    if not date:
+        return None
+    m = _DATE_RE.search(date)
+    if m:
+        return _iso(m)
+    y = re.match(r"^((?:19|20)\d{2})(?:-(\d{2}))?$", date.strip())
+    return date.strip() if y else None

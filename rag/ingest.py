@@ -1,0 +1,158 @@
+"""Ingest: load -> clean -> chunk -> embed -> store, incrementally (unchanged documents cost nothing)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .chunk import chunk
+from .clean import clean
+from .embed import Embedder
+from .errors import IndexMismatchError
+from .keyword import tokenize
+from .load import Skipped, load
+from .store import IndexStore, NewDocument, current_version, write_version
+from .types import Chunk, Document
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]  # (chunks embedded so far, chunks to embed)
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    removed: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    chunks_embedded: int = 0
+    documents: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
+
+
+def doc_hash(doc: Document) -> str:
+    """Content hash of a cleaned document and its metadata."""
+    return hashlib.sha256(json.dumps(asdict(doc), ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def embedding_text(c: Chunk) -> str:
+    """What the embedder sees: the article title (if the chunk lacks it) and the chunk."""
+    return c.text if not c.title or c.title in c.text else f"{c.title}\n{c.text}"
+
+
+def _params(embedder: Embedder, chunk_size: int, chunk_overlap: int, dense_index: str) -> dict:
+    return {
+        "embedder": embedder.id,
+        "dim": embedder.dim,
+        "chunk_size": chunk_size,
+        "chunk_overlap": chunk_overlap,
+        "dense_index": dense_index,
+    }
+
+
+def _open_base(index_dir: Path, params: dict, rebuild: bool) -> IndexStore | None:
+    if rebuild or current_version(index_dir) is None:
+        return None
+    base = IndexStore.open(index_dir, params["embedder"])
+    built = {k: base.manifest.get(k) for k in ("chunk_size", "chunk_overlap")}
+    wanted = {k: params[k] for k in built}
+    if built != wanted:
+        raise IndexMismatchError(f"index at {index_dir} was chunked with {built}, settings ask {wanted}: use --rebuild")
+    return base
+
+
+def ingest(
+    paths: list[Path],
+    index_dir: Path,
+    embedder: Embedder,
+    chunk_size: int,
+    chunk_overlap: int,
+    dense_index: str = "auto",
+    rebuild: bool = False,
+    prune: bool = False,
+    progress: Progress | None = None,
+    batch_size: int = 64,
+) -> IngestReport:
+    """Add or update the articles under ``paths``; with ``prune``, drop indexed documents not seen."""
+    t0 = time.perf_counter()
+    params = _params(embedder, chunk_size, chunk_overlap, dense_index)
+    base = _open_base(index_dir, params, rebuild)
+    known = base.doc_hashes() if base else {}
+    report = IngestReport()
+    todo: dict[str, tuple[Document, str, list[Chunk]]] = {}
+    seen: set[str] = set()
+    for item in load(paths):
+        if isinstance(item, Skipped):
+            logger.warning("skipped %s: %s", item.path, item.reason)
+            report.skipped.append(item)
+            continue
+        doc = clean(item)
+        if not doc.text.strip():
+            report.skipped.append(Skipped(item.doc_id, "no text left after cleaning"))
+            continue
+        if doc.doc_id in seen:
+            logger.warning("document id %s appears twice; the later one wins", doc.doc_id)
+        seen.add(doc.doc_id)
+        h = doc_hash(doc)
+        if known.get(doc.doc_id) == h:
+            todo.pop(doc.doc_id, None)
+            report.unchanged += 1
+            continue
+        todo[doc.doc_id] = (doc, h, chunk(doc, chunk_size, chunk_overlap))
+    report.added = [d for d in todo if d not in known]
+    report.updated = [d for d in todo if d in known]
+    report.removed = sorted(set(known) - seen) if prune else []
+    added, report.embed_seconds = _embed_all(list(todo.values()), embedder, progress, batch_size)
+    report.chunks_embedded = sum(len(a.chunks) for a in added)
+    if added or report.removed or base is None:
+        path = write_version(index_dir, base, set(report.updated) | set(report.removed), added, params)
+        manifest = json.loads((path / "manifest.json").read_text())
+    else:
+        manifest = base.manifest
+    report.documents, report.chunks = manifest["documents"], manifest["chunks"]
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _embed_all(
+    items: list[tuple[Document, str, list[Chunk]]], embedder: Embedder, progress: Progress | None, batch_size: int
+) -> tuple[list[NewDocument], float]:
+    """Embed every chunk in batches across documents; returns the documents and seconds spent embedding."""
+    chunks = [c for _, _, cs in items for c in cs]
+    vectors = np.zeros((len(chunks), embedder.dim), np.float32)
+    spent = 0.0
+    for i in range(0, len(chunks), batch_size):
+        t = time.perf_counter()
+        vectors[i : i + batch_size] = embedder.embed_documents([embedding_text(c) for c in chunks[i : i + batch_size]])
+        spent += time.perf_counter() - t
+        if progress:
+            progress(min(i + batch_size, len(chunks)), len(chunks))
+    out, at = [], 0
+    for doc, h, cs in items:
+        out.append(NewDocument(doc, h, cs, vectors[at : at + len(cs)], [tokenize(f"{c.title or ''} {c.text}") for c in cs]))
+        at += len(cs)
+    return out, spent
+
+
+def remove(index_dir: Path, doc_ids: list[str], embedder_id: str | None = None) -> list[str]:
+    """Remove documents from every index; returns the ids that were present."""
+    base = IndexStore.open(index_dir, embedder_id)
+    present = [d for d in doc_ids if d in base.doc_hashes()]
+    if present:
+        m = base.manifest
+        params = {k: m[k] for k in ("embedder", "dim", "chunk_size", "chunk_overlap", "dense_index")}
+        write_version(index_dir, base, set(present), [], params)
+    base.close()
+    return present

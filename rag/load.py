@@ -1,0 +1,125 @@
+"""Read articles from files and folders: txt, md, html and jsonl, in any common Chinese encoding."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bs4 import BeautifulSoup
+from charset_normalizer import from_bytes
+
+logger = logging.getLogger(__name__)
+
+SUFFIXES = (".txt", ".md", ".html", ".htm", ".jsonl")
+_CJK_ENCODINGS = ("gb18030", "big5")
+
+
+@dataclass(frozen=True)
+class RawArticle:
+    """One article as read from disk, before cleaning."""
+
+    doc_id: str
+    text: str
+    meta: dict[str, str] = field(default_factory=dict)
+    is_html: bool = False
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file (or jsonl line) that could not be read, and why."""
+
+    path: str
+    reason: str
+
+
+def decode(data: bytes) -> str:
+    """Decode UTF-8 (with or without BOM), GB18030/GBK or Big5; raise ``UnicodeDecodeError`` otherwise."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    candidates = {}
+    for enc in _CJK_ENCODINGS:
+        try:
+            candidates[enc] = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    if len(candidates) == 1:
+        return next(iter(candidates.values()))
+    if candidates:
+        best = from_bytes(data, cp_isolation=list(candidates)).best()
+        return candidates.get(_normalize(best.encoding), candidates["gb18030"]) if best else candidates["gb18030"]
+    raise UnicodeDecodeError("utf-8/gb18030/big5", data, 0, len(data), "not valid in any supported encoding")
+
+
+def _normalize(encoding: str) -> str:
+    return {"gb2312": "gb18030", "gbk": "gb18030", "big5hkscs": "big5", "cp950": "big5"}.get(encoding, encoding)
+
+
+def html_to_text(html: str) -> tuple[str, str | None]:
+    """Visible text of a page, one block a line, and its ``<title>``."""
+    soup = BeautifulSoup(html, "html.parser")
+    title = soup.title.get_text(strip=True) if soup.title else None
+    for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "aside", "form", "iframe"]):
+        tag.decompose()
+    return soup.get_text("\n", strip=True), title or None
+
+
+def iter_files(paths: list[Path]) -> Iterator[tuple[Path, str]]:
+    """Each supported file under ``paths`` with its document id (path relative to the ingested folder)."""
+    for root in paths:
+        if root.is_file():
+            yield root, root.name
+        elif root.is_dir():
+            for path in sorted(root.rglob("*")):
+                if path.is_file() and path.suffix.lower() in SUFFIXES and not path.name.startswith("."):
+                    yield path, path.relative_to(root).as_posix()
+        else:
+            raise FileNotFoundError(f"no such file or folder: {root}")
+
+
+def read_file(path: Path, doc_id: str) -> Iterator[RawArticle | Skipped]:
+    """The articles in one file; problems come back as ``Skipped`` items, never as exceptions."""
+    try:
+        text = decode(path.read_bytes())
+    except UnicodeDecodeError:
+        yield Skipped(str(path), "undecodable bytes (not UTF-8, GB18030/GBK or Big5)")
+        return
+    except OSError as e:
+        yield Skipped(str(path), f"unreadable: {e.strerror or e}")
+        return
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        yield from _read_jsonl(text, str(path))
+    elif suffix in (".html", ".htm"):
+        body, title = html_to_text(text)
+        yield RawArticle(doc_id, body, {"title": title} if title else {}, is_html=True)
+    else:
+        yield RawArticle(doc_id, text)
+
+
+def _read_jsonl(text: str, path: str) -> Iterator[RawArticle | Skipped]:
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            body = row["text"]
+            if not isinstance(body, str):
+                raise TypeError("text is not a string")
+        except (json.JSONDecodeError, KeyError, TypeError) as e:
+            yield Skipped(f"{path}:{lineno}", f"bad jsonl line ({type(e).__name__}: {e})")
+            continue
+        doc_id = str(row.get("id") or f"{Path(path).name}:{lineno}")
+        meta = {k: str(row[k]) for k in ("title", "date", "source", "url") if row.get(k)}
+        yield RawArticle(doc_id, body, meta)
+
+
+def load(paths: list[Path]) -> Iterator[RawArticle | Skipped]:
+    """Every article under ``paths``, in a stable order."""
+    for path, doc_id in iter_files(paths):
+        logger.debug("reading %s", path)
+        yield from read_file(path, doc_id)

@@ -1,0 +1,95 @@
+"""One frozen settings object, built once at the edge from defaults, a TOML file and ``RAG_*`` variables."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+
+GENERATORS = ("extractive", "openai", "local")
+DENSE_INDEXES = ("auto", "flat", "hnsw", "ivfpq")
+FUSIONS = ("rrf", "weighted")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a user can tune; components receive plain values taken from it."""
+
+    index_dir: Path = Path("index")
+    embedder: str = "e5"
+    query_expansion: bool = True
+    chunk_size: int = 300
+    chunk_overlap: int = 1
+    dense_index: str = "auto"
+    top_k: int = 5
+    candidates: int = 50
+    fusion: str = "rrf"
+    rerank_model: str | None = None
+    generator: str = "extractive"
+    llm_base_url: str = "http://127.0.0.1:8080/v1"
+    llm_model: str = "local"
+    llm_api_key: str = "not-needed"
+    llm_timeout: float = 60.0
+    local_model_path: Path = Path("models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")
+    min_relevance: float = 0.5
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "index_dir", Path(self.index_dir))
+        object.__setattr__(self, "local_model_path", Path(self.local_model_path))
+        _check(self.chunk_size >= 50, f"chunk_size must be >= 50, got {self.chunk_size}")
+        _check(0 <= self.chunk_overlap <= 5, f"chunk_overlap must be 0..5 sentences, got {self.chunk_overlap}")
+        _check(self.top_k > 0, f"top_k must be > 0, got {self.top_k}")
+        _check(self.candidates >= self.top_k, f"candidates must be >= top_k, got {self.candidates}")
+        _check(self.generator in GENERATORS, f"generator must be one of {GENERATORS}, got {self.generator!r}")
+        _check(self.dense_index in DENSE_INDEXES, f"dense_index must be one of {DENSE_INDEXES}, got {self.dense_index!r}")
+        _check(self.fusion in FUSIONS, f"fusion must be one of {FUSIONS}, got {self.fusion!r}")
+        _check(self.llm_timeout > 0, f"llm_timeout must be > 0, got {self.llm_timeout}")
+
+    def with_(self, **overrides: Any) -> Settings:
+        """A copy with the given fields changed (``None`` values are ignored)."""
+        return replace(self, **_coerce({k: v for k, v in overrides.items() if v is not None}))
+
+    @classmethod
+    def load(cls, config: str | Path | None = None, **overrides: Any) -> Settings:
+        """Defaults, then the TOML file (``config``, ``RAG_CONFIG`` or ``./rag.toml``), then ``RAG_*``, then overrides."""
+        values: dict[str, Any] = {}
+        path = Path(config or os.environ.get("RAG_CONFIG") or "rag.toml")
+        if path.is_file():
+            with path.open("rb") as f:
+                values.update(tomllib.load(f))
+        elif config:
+            raise InputError(f"config file not found: {path}")
+        for f in fields(cls):
+            env = os.environ.get(f"RAG_{f.name.upper()}")
+            if env is not None:
+                values[f.name] = env
+        unknown = set(values) - {f.name for f in fields(cls)}
+        _check(not unknown, f"unknown settings: {sorted(unknown)}")
+        return cls(**_coerce(values)).with_(**overrides)
+
+
+def _coerce(values: dict[str, Any]) -> dict[str, Any]:
+    """Turn strings from files or the environment into each field's type."""
+    types = {f.name: f.type for f in fields(Settings)}
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        kind = types.get(name, "str")
+        if not isinstance(value, str) or "str" in kind or "Path" in kind:
+            out[name] = value
+        elif kind == "bool":
+            out[name] = value.strip().lower() in ("1", "true", "yes", "on")
+        else:
+            try:
+                out[name] = int(value) if kind == "int" else float(value)
+            except ValueError:
+                raise InputError(f"setting {name} must be a number, got {value!r}") from None
+    return out
+
+
+def _check(ok: bool, message: str) -> None:
+    if not ok:
+        raise InputError(message)
