@@ -61,6 +61,19 @@ class KeywordIndex:
             bm25.index([t or ["\u0000"] for t in token_lists], show_progress=False)
         return cls(bm25, len(token_lists))
 
+    @property
+    def vocab(self) -> dict[str, int]:
+        """The indexed tokens (supports ``in``)."""
+        return getattr(self._bm25, "vocab_dict", None) or {}
+
+    def df(self, token: str) -> int:
+        """How many chunks contain ``token`` (the nnz of its column in bm25s's CSC score matrix)."""
+        i = self.vocab.get(token) if self.size else None
+        if i is None:
+            return 0
+        indptr = self._bm25.scores["indptr"]
+        return int(indptr[i + 1] - indptr[i])
+
     def save(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
         if self.size:
@@ -75,7 +88,7 @@ class KeywordIndex:
 
     def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Scores and rows of the best ``k`` chunks that share at least one token with ``query``."""
-        tokens = [t for t in tokenize(query) if t in self._bm25.vocab_dict] if self.size else []
+        tokens = [t for t in tokenize(query) if t in self.vocab] if self.size else []
         if not tokens:
             return np.zeros(0, np.float32), np.zeros(0, np.int64)
         rows, scores = self._bm25.retrieve([tokens], k=min(k, self.size), show_progress=False, n_threads=1)

@@ -1,0 +1,147 @@
+"""Citation checks: every [n] must point to a passage that supports the sentence it ends."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .chunk import sentences
+from .types import Citation, Hit
+
+logger = logging.getLogger(__name__)
+
+_MARK = re.compile(r"\[(\d{1,2})\]")
+_MARK_AFTER_PUNCT = re.compile(r"([。！？!?；;.]+)((?:\s*\[\d{1,2}\])+)")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+Similarity = Callable[[list[str], list[str]], np.ndarray]  # pairwise cosine of claims vs passages
+
+
+@dataclass
+class Checked:
+    """An answer after citation checks: text with verified, renumbered [n], and what was dropped."""
+
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    uncited: int = 0
+
+
+def grams(text: str) -> set[str]:
+    """CJK character bigrams plus lower-cased latin words and numbers."""
+    cjk = "".join(_CJK.findall(text))
+    out = {cjk[i : i + 2] for i in range(len(cjk) - 1)}
+    return out | {w.lower() for w in re.findall(r"[A-Za-z]{2,}|\d+", text)}
+
+
+def overlap(claim: str, passage: str) -> float:
+    """Share of the claim's bigrams/words that occur in the passage (0..1)."""
+    g = grams(claim)
+    return len(g & grams(passage)) / len(g) if g else 0.0
+
+
+def claims(text: str) -> list[tuple[str, list[int], tuple[int, int]]]:
+    """(claim without markers, cited numbers, span in the normalised text) for each sentence of ``text``."""
+    out = []
+    for s, e in sentences(text):
+        sent = text[s:e]
+        out.append((_MARK.sub("", sent).strip(), [int(m) for m in _MARK.findall(sent)], (s, e)))
+    return out
+
+
+def normalise_marks(text: str) -> str:
+    """Move markers that follow sentence punctuation in front of it: '城市。[1]' -> '城市[1]。'."""
+    return _MARK_AFTER_PUNCT.sub(lambda m: re.sub(r"\s+", "", m.group(2)) + m.group(1), text)
+
+
+def check(
+    text: str,
+    passages: list[Hit],
+    similarity: Similarity | None = None,
+    min_overlap: float = 0.5,
+    min_similarity: float = 0.8,
+) -> Checked:
+    """Keep each [n] whose passage supports its sentence (bigram overlap, else embedding similarity)."""
+    text = normalise_marks(text)
+    parsed = claims(text)
+    pending = [(claim, n) for claim, ns, _ in parsed for n in ns if 1 <= n <= len(passages)]
+    sims = _similarities(pending, passages, similarity, min_overlap)
+    warnings: list[str] = []
+    renumber: dict[int, int] = {}
+    quotes: dict[int, list[tuple[int, int]]] = {}
+    pieces: list[str] = []
+    uncited = 0
+    cursor = 0
+    for claim, ns, (s, e) in parsed:
+        kept = []
+        for n in dict.fromkeys(ns):
+            if not 1 <= n <= len(passages):
+                warnings.append(f"removed citation [{n}]: there is no passage {n}")
+                continue
+            score = overlap(claim, passages[n - 1].chunk.text)
+            if score < min_overlap and sims.get((claim, n), 0.0) < min_similarity:
+                warnings.append(f"removed citation [{n}]: passage {n} does not support “{claim[:40]}”")
+                continue
+            renumber.setdefault(n, len(renumber) + 1)
+            quotes.setdefault(n, []).append(_quote(claim, passages[n - 1]))
+            kept.append(renumber[n])
+        if not kept and len(claim) > 8 and not claim.endswith((":", "：")):
+            uncited += 1
+        sent = _MARK.sub("", text[s:e])
+        body, punct = _split_punct(sent)
+        pieces.append(text[cursor:s] + body + "".join(f"[{k}]" for k in kept) + punct)
+        cursor = e
+    pieces.append(text[cursor:])
+    citations = [_citation(new, passages[old - 1], quotes[old]) for old, new in renumber.items()]
+    return Checked("".join(pieces).strip(), citations, warnings, uncited)
+
+
+def _similarities(
+    pending: list[tuple[str, int]], passages: list[Hit], similarity: Similarity | None, min_overlap: float
+) -> dict[tuple[str, int], float]:
+    """Embedding similarity for the (claim, passage) pairs that lexical overlap alone does not support."""
+    todo = [(c, n) for c, n in pending if overlap(c, passages[n - 1].chunk.text) < min_overlap]
+    if not todo or similarity is None:
+        return {}
+    scores = similarity([c for c, _ in todo], [passages[n - 1].chunk.text for _, n in todo])
+    return {pair: float(s) for pair, s in zip(todo, scores)}
+
+
+def _split_punct(sentence: str) -> tuple[str, str]:
+    m = re.search(r"[。！？!?；;.”’」』）)】》\"']*$", sentence)
+    return (sentence[: m.start()], sentence[m.start() :]) if m else (sentence, "")
+
+
+def _quote(claim: str, hit: Hit) -> tuple[int, int]:
+    """The passage sentence that best matches the claim, as a span in the article."""
+    text = hit.chunk.text
+    spans = sentences(text) or [(0, len(text))]
+    s, e = max(spans, key=lambda sp: overlap(claim, text[sp[0] : sp[1]]) + overlap(text[sp[0] : sp[1]], claim))
+    return hit.chunk.start + s, hit.chunk.start + e
+
+
+def _citation(n: int, hit: Hit, quotes: list[tuple[int, int]]) -> Citation:
+    c = hit.chunk
+    return Citation(
+        n=n,
+        doc_id=c.doc_id,
+        chunk_id=c.chunk_id,
+        title=c.title,
+        date=c.date,
+        source=c.source,
+        text=c.text,
+        start=c.start,
+        end=c.end,
+        score=round(hit.score, 6),
+        quote_start=min(q[0] for q in quotes),
+        quote_end=max(q[1] for q in quotes),
+    )
+
+
+def see_also(passages: list[Hit], limit: int = 3) -> list[Citation]:
+    """The closest passages, offered with a refusal."""
+    return [_citation(n, h, [(h.chunk.start, h.chunk.end)]) for n, h in enumerate(passages[:limit], 1)]

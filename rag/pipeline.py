@@ -1,0 +1,212 @@
+"""The answer chain: (rewrite follow-up) -> retrieve -> numbered passages -> generate -> check citations -> Answer."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
+
+from .cite import check, see_also
+from .embed import Embedder, get_embedder
+from .errors import InputError
+from .evidence import Evidence
+from .generate import NOT_FOUND, ChatGenerator, ExtractiveGenerator, Generator, chat_model
+from .query import Query
+from .retrieve import HybridRetriever
+from .settings import Settings
+from .store import IndexStore
+from .types import Answer, Hit
+
+logger = logging.getLogger(__name__)
+
+MAX_QUESTION = 2000
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_FOLLOW_UP = re.compile(r"它|他们|她们|这些|那些|其中|该|此|上述|\b(?:it|they|them|those|these|that|there|he|she)\b", re.I)
+_REFUSAL = re.compile(r"没有找到相关信息|资料库中没有|无法回答|does not contain|not (?:found|contain)", re.I)
+
+
+@dataclass
+class Turn:
+    """The state one question carries through the chain."""
+
+    question: str
+    history: list[tuple[str, str]]
+    k: int
+    date_from: str | None
+    date_to: str | None
+    search_text: str = ""
+    query: Query | None = None
+    hits: list[Hit] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    started: float = field(default_factory=time.perf_counter)
+
+
+def clean_question(question: str) -> tuple[str, list[str]]:
+    """Strip control characters and excess length; refuse an empty question."""
+    if not isinstance(question, str):
+        raise InputError(f"question must be text, got {type(question).__name__}")
+    q = re.sub(r"\s+", " ", _CONTROL.sub(" ", question)).strip()
+    if not q:
+        raise InputError("question is empty: type a question about the archive")
+    if len(q) > MAX_QUESTION:
+        return q[:MAX_QUESTION], [f"question shortened to its first {MAX_QUESTION} characters (it had {len(q)})"]
+    return q, []
+
+
+class Assistant:
+    """The Python API: ``Assistant.load("index").ask("which cities were named in 2015?")``."""
+
+    def __init__(self, settings: Settings, store: IndexStore, embedder: Embedder) -> None:
+        self.settings = settings
+        self.store = store
+        self.embedder = embedder
+        self.evidence = Evidence(store.keyword)
+        self.retriever = HybridRetriever(
+            store, embedder, settings.candidates, settings.fusion, settings.query_expansion, _reranker(settings.rerank_model)
+        )
+        self.extractive = ExtractiveGenerator(self.evidence)
+        self.generator: Generator = self.extractive
+        self._lock = threading.Lock()
+        self.use_generator(settings.generator)
+        self.chain: Runnable = (
+            RunnableLambda(self._prepare, name="rewrite")
+            | RunnableLambda(self._retrieve, name="retrieve")
+            | RunnableGenerator(self._answer, name="generate_and_cite")
+        )
+
+    @classmethod
+    def load(cls, index_dir: str | Path | None = None, **overrides: Any) -> Assistant:
+        """Open the index at ``index_dir`` with settings from defaults, ``rag.toml``, ``RAG_*`` and ``overrides``."""
+        settings = Settings.load(**overrides).with_(index_dir=index_dir)
+        embedder = get_embedder(settings.embedder)
+        return cls(settings, IndexStore.open(settings.index_dir, embedder.id), embedder)
+
+    def use_generator(self, name: str, **llm: Any) -> None:
+        """Switch generator at run time (``extractive``, ``openai`` or ``local``); LLM settings may change too."""
+        self.settings = self.settings.with_(generator=name, **llm)
+        s = self.settings
+        if name == "extractive":
+            self.generator = self.extractive
+            return
+        base_url = s.llm_base_url
+        if name == "local":
+            from .local_llm import ensure_server
+
+            base_url = ensure_server(s.local_model_path)
+        self.generator = ChatGenerator(chat_model(base_url, s.llm_model, s.llm_api_key, s.llm_timeout), name)
+
+    def reload(self) -> None:
+        """Pick up a new index version (after an ingest or a removal)."""
+        with self._lock:
+            store = IndexStore.open(self.settings.index_dir, self.embedder.id)
+            generator = self.settings.generator
+            self.__init__(self.settings, store, self.embedder)  # type: ignore[misc]
+            self.use_generator(generator)
+
+    def ask(self, question: str, history: list[tuple[str, str]] | None = None, **kw: Any) -> Answer:
+        """Answer a question; see ``stream`` for the keyword arguments."""
+        *_, answer = self.stream(question, history, **kw)
+        return answer
+
+    def stream(
+        self,
+        question: str,
+        history: list[tuple[str, str]] | None = None,
+        k: int | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+    ) -> Iterator[str | Answer]:
+        """Yield answer text pieces as they come, then the final checked ``Answer``."""
+        q, warnings = clean_question(question)
+        turn = Turn(q, list(history or []), k or self.settings.top_k, date_from or None, date_to or None, warnings=warnings)
+        yield from self.chain.stream(turn)
+
+    def _prepare(self, turn: Turn) -> Turn:
+        """Fold a short or referring follow-up into the previous question for retrieval."""
+        turn.search_text = turn.question
+        if turn.history:
+            last = turn.history[-1][0]
+            short = len(turn.question) < 12 or len(turn.question.split()) < 5 and not re.search(r"[\u3400-\u9fff]", turn.question)
+            if short or _FOLLOW_UP.search(turn.question):
+                turn.search_text = f"{last} {turn.question}"
+        return turn
+
+    def _retrieve(self, turn: Turn) -> Turn:
+        t = time.perf_counter()
+        turn.query = self.retriever.analyze(turn.search_text)
+        turn.hits = self.retriever.search(turn.query, turn.k, turn.date_from, turn.date_to)
+        turn.timings["retrieve_ms"] = _ms(t)
+        return turn
+
+    def _answer(self, turns: Iterator[Turn]) -> Iterator[str | Answer]:
+        for turn in turns:
+            yield from self._answer_one(turn)
+
+    def _answer_one(self, turn: Turn) -> Iterator[str | Answer]:
+        t = time.perf_counter()
+        query, hits = turn.query, turn.hits
+        assert query is not None
+        pieces: list[str] = []
+        generator = self.generator
+        if hits:
+            try:
+                for piece in self._generate(generator, query, hits, turn.history):
+                    pieces.append(piece)
+                    yield piece
+            except Exception as e:  # an LLM endpoint down, slow or broken must not break the answer
+                logger.warning("generator %s failed: %s", generator.name, e)
+                turn.warnings.append(f"{generator.name} generator failed ({_short(e)}); answered extractively instead")
+                generator, pieces = self.extractive, list(self._generate(self.extractive, query, hits, turn.history))
+                yield from pieces
+        turn.timings["generate_ms"] = _ms(t)
+        t = time.perf_counter()
+        text = "".join(pieces).strip()
+        checked = check(text, hits, self._similarity) if text and not _REFUSAL.search(text) else None
+        if checked is not None and generator is not self.extractive and not checked.citations:
+            turn.warnings.append(f"{generator.name} answer had no supported citation; answered extractively instead")
+            generator = self.extractive
+            text = "".join(self._generate(self.extractive, query, hits, turn.history)).strip()
+            checked = check(text, hits, self._similarity) if text else None
+        turn.timings["verify_ms"] = _ms(t)
+        turn.timings["total_ms"] = _ms(turn.started)
+        if checked is None or not checked.citations:
+            yield Answer(turn.question, NOT_FOUND[query.lang], [], True, see_also(hits), turn.warnings, turn.timings, generator.name)
+            return
+        warnings = turn.warnings + checked.warnings
+        if checked.uncited:
+            warnings.append(f"{checked.uncited} sentence(s) of the answer have no supporting citation")
+        yield Answer(turn.question, checked.text, checked.citations, False, [], warnings, turn.timings, generator.name)
+
+    def _generate(self, generator: Generator, query: Query, hits: list[Hit], history: list[tuple[str, str]]) -> Iterator[str]:
+        if generator is self.extractive:
+            return self.extractive.generate(query, hits, history, doc_years=self.retriever.doc_dates)
+        return generator.generate(query, hits, history)
+
+    def _similarity(self, claims: list[str], passages: list[str]) -> Any:
+        a = self.embedder.embed_queries(claims)
+        b = self.embedder.embed_documents(passages)
+        return (a * b).sum(axis=1)
+
+
+def _reranker(model: str | None) -> Any:
+    if not model:
+        return None
+    from sentence_transformers import CrossEncoder
+
+    return CrossEncoder(model, device="cpu")
+
+
+def _ms(t: float) -> float:
+    return round((time.perf_counter() - t) * 1000, 1)
+
+
+def _short(e: Exception) -> str:
+    return f"{type(e).__name__}: {str(e)[:120]}"

@@ -1,0 +1,161 @@
+"""Hybrid retrieval: dense (FAISS) + keyword (BM25) candidates, fused, time-aware, optionally reranked."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from functools import cached_property
+from typing import Any, Protocol
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document as LCDocument
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from . import dense
+from .embed import Embedder
+from .query import Query, analyze
+from .store import IndexStore
+from .types import Hit
+
+logger = logging.getLogger(__name__)
+
+RRF_K = 60
+YEAR_BOOST = {"published": 1.3, "mentioned": 1.15}
+PER_DOC_CAP = 2  # chunks per article in the results of a list question
+
+
+class Reranker(Protocol):
+    """Scores (query, passage) pairs; higher is more relevant."""
+
+    def predict(self, pairs: list[tuple[str, str]]) -> Any: ...
+
+
+class HybridRetriever:
+    """Dense + BM25 candidates fused by reciprocal rank (or weighted scores), with year awareness."""
+
+    def __init__(
+        self,
+        store: IndexStore,
+        embedder: Embedder,
+        candidates: int = 50,
+        fusion: str = "rrf",
+        expand: bool = True,
+        reranker: Reranker | None = None,
+    ) -> None:
+        if fusion not in ("rrf", "weighted"):
+            raise ValueError(f"fusion must be 'rrf' or 'weighted', got {fusion!r}")
+        self.store = store
+        self.embedder = embedder
+        self.candidates = candidates
+        self.fusion = fusion
+        self.expand = expand
+        self.reranker = reranker
+
+    @cached_property
+    def doc_dates(self) -> dict[str, tuple[str | None, list[int]]]:
+        return self.store.doc_years()
+
+    @cached_property
+    def latest_year(self) -> int | None:
+        years = [int(d[:4]) for d, _ in self.doc_dates.values() if d]
+        return max(years) if years else None
+
+    def analyze(self, question: str) -> Query:
+        vocab = self.store.keyword.vocab if self.expand else set()
+        return analyze(question, self.latest_year, vocab)
+
+    def search(
+        self,
+        query: Query,
+        k: int,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        modes: tuple[str, ...] = ("dense", "bm25"),
+    ) -> list[Hit]:
+        """The best ``k`` chunks for ``query``; ``date_from``/``date_to`` (ISO) filter by article date."""
+        ranked: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        n = self.candidates if not (date_from or date_to) else self.candidates * 4
+        if "dense" in modes:
+            texts = [query.text] + ([" ".join(query.expansions)] if query.expansions else [])
+            found = dense.search(self.store.dense, self.embedder.embed_queries(texts), n)
+            ranked["dense"] = found[0]
+            if len(found) > 1:
+                ranked["dense-zh"] = found[1]
+        if "bm25" in modes:
+            ranked["bm25"] = self.store.keyword.search(query.keyword_text, n)
+        scores, found_by = self._fuse(ranked)
+        rows = sorted(scores, key=scores.get, reverse=True)
+        chunks = {c.chunk_id: (row, c) for row, c in zip(rows, self.store.chunks(rows))}
+        hits = []
+        for row, c in chunks.values():
+            if not self._in_range(c.doc_id, date_from, date_to):
+                continue
+            hits.append(Hit(c, scores[row] * self._year_boost(c.doc_id, query.years), tuple(found_by[row])))
+        hits.sort(key=lambda h: h.score, reverse=True)
+        if self.reranker is not None and hits:
+            hits = self._rerank(query.text, hits[: max(k * 4, 20)])
+        return _diversify(hits, k) if query.is_list else hits[:k]
+
+    def _fuse(self, ranked: dict[str, tuple[np.ndarray, np.ndarray]]) -> tuple[dict[int, float], dict[int, list[str]]]:
+        scores: dict[int, float] = defaultdict(float)
+        found_by: dict[int, list[str]] = defaultdict(list)
+        for name, (s, rows) in ranked.items():
+            if self.fusion == "rrf":
+                contrib = 1.0 / (RRF_K + 1 + np.arange(len(rows)))
+            else:
+                span = float(s.max() - s.min()) if len(s) else 0.0
+                contrib = (s - s.min()) / span if span else np.ones(len(s))
+                contrib = contrib * (0.5 if name == "bm25" else 0.5 / max(1, len(ranked) - 1))
+            for row, c in zip(rows.tolist(), contrib.tolist()):
+                scores[row] += c
+                found_by[row].append(name)
+        return scores, found_by
+
+    def _in_range(self, doc_id: str, date_from: str | None, date_to: str | None) -> bool:
+        if not (date_from or date_to):
+            return True
+        date, years = self.doc_dates.get(doc_id, (None, []))
+        if date:
+            return (not date_from or date >= date_from) and (not date_to or date[: len(date_to)] <= date_to)
+        lo, hi = int((date_from or "0000")[:4]), int((date_to or "9999")[:4])
+        return any(lo <= y <= hi for y in years)
+
+    def _year_boost(self, doc_id: str, years: tuple[int, ...]) -> float:
+        if not years:
+            return 1.0
+        date, mentioned = self.doc_dates.get(doc_id, (None, []))
+        if date and int(date[:4]) in years:
+            return YEAR_BOOST["published"]
+        return YEAR_BOOST["mentioned"] if set(years) & set(mentioned) else 1.0
+
+    def _rerank(self, question: str, hits: list[Hit]) -> list[Hit]:
+        scores = np.asarray(self.reranker.predict([(question, h.chunk.text) for h in hits]), dtype=np.float32)
+        order = np.argsort(-scores)
+        return [Hit(hits[i].chunk, float(scores[i]), hits[i].found_by + ("rerank",)) for i in order]
+
+
+def _diversify(hits: list[Hit], k: int) -> list[Hit]:
+    """At most ``PER_DOC_CAP`` chunks per article, so list questions gather across articles."""
+    per_doc: dict[str, int] = defaultdict(int)
+    out = []
+    for h in hits:
+        if per_doc[h.chunk.doc_id] < PER_DOC_CAP:
+            per_doc[h.chunk.doc_id] += 1
+            out.append(h)
+        if len(out) == k:
+            break
+    return out
+
+
+class LangChainRetriever(BaseRetriever):
+    """The hybrid retriever as a LangChain ``BaseRetriever`` (documents carry chunk metadata and scores)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    retriever: HybridRetriever
+    k: int = 5
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[LCDocument]:
+        hits = self.retriever.search(self.retriever.analyze(query), self.k)
+        return [LCDocument(page_content=h.chunk.text, metadata=h.to_dict()) for h in hits]
