@@ -4,17 +4,28 @@ from __future__ import annotations
 
 import math
 import re
-from functools import cache
 
-from .keyword import KeywordIndex, tokenize
-from .query import Query, english_words, translations
+from .keyword import KeywordIndex, tokenize, words as keyword_words
+from .query import Query, english_words, names, translations
 
-_QUESTION_WORDS = frozenset(
-    "哪些 哪个 哪位 哪里 哪儿 哪年 哪一年 什么 多少 几个 是否 怎么 怎样 如何 为什么 何时 谁 吗 呢 有哪些 分别 是谁 哪 "
-    "什么样 什么时候 几 名单 包括 请问".split()
+_QUESTION_RX = re.compile(
+    r"有哪些|哪些|哪个|哪位|哪里|哪儿|哪一年|哪年|哪天|什么时候|什么样|什么|多少|几月几日|几个|第几|几位|几家|几次|是否|"
+    r"怎么|怎样|如何|为什么|何时|是谁|由谁|谁|吗|呢|请问|分别|[?？]"
 )
-_NUMERAL = re.compile(r"\d|[一二三四五六七八九十百千万两]")
+_COUNT = re.compile(
+    r"(?:\d+(?:\.\d+)?|[一二三四五六七八九十百千万两]+)\s*(?:多|余)?\s*(?:[个家次名位项万亿元人倍届批座所条件台户篇%％]|多人|余人)"
+    r"|第[\d一二三四五六七八九十]+"
+)
+_PEOPLE = re.compile(r"\bpeople\b|\bpersons\b|\battendees\b|人数|多少人")
+_HEADCOUNT = re.compile(r"\d+\s*(?:余|多)?人")
+_GENERIC_EN = frozenset("people person one ones thing things year years time times title kind type".split())
+_ENUMERATION = re.compile(r"[\u4e00-\u9fff]{2,}、[\u4e00-\u9fff]{2,}")
 _DATE = re.compile(r"\d{1,4}\s*[年月日]|\d{4}-\d{1,2}|[一二三四五六七八九十]+月")
+_TITLE_WORD = re.compile(r"书记|市长|省长|县长|区长|局长|主任|司长|部长|厅长|处长|会长|院长|校长|总裁|总经理|董事长|主席|秘书长")
+_TITLE = re.compile(
+    r"(?:书记|市长|省长|县长|区长|局长|主任|司长|部长|厅长|处长|会长|院长|校长|总裁|总经理|董事长|主席|巡视员|秘书长|参事|"
+    r"总工程师|教授|记者|通讯员|编辑|委员|副总裁|理事长|总监|先生|女士)[\u4e00-\u9fff]{2,3}"
+)
 _PLACE = re.compile(r"[省市县区州镇村]|中心|宾馆|酒店|会堂|大厦|广场|园区|博览|会场|礼堂")
 
 
@@ -24,19 +35,41 @@ class Evidence:
     def __init__(self, keyword: KeywordIndex) -> None:
         self.keyword = keyword
 
-    def terms(self, query: Query) -> list[tuple[float, tuple[str, ...]]]:
+    def terms(self, query: Query, passages: list[str] | None = None) -> list[tuple[float, tuple[str, ...]]]:
         """The question's content terms as (IDF weight, alternatives); question words dropped.
 
         A Chinese question gives one term per jieba word or bigram; an English one gives one term per
-        English word that has indexed Chinese translations (any translation counts as a match), plus years.
+        English word with indexed Chinese translations (any counts as a match). Only translations found in
+        the two best ``passages`` are kept (the others are taken as a wrong sense); a word left without
+        any translation counts against every sentence.
         """
         if query.lang == "zh":
-            toks = [t for t in dict.fromkeys(tokenize(query.text)) if not _is_question_word(t)]
+            text = _QUESTION_RX.sub(" ", query.text)
+            words = set(keyword_words(text))
+            toks = [t for t in dict.fromkeys(tokenize(text)) if len(t) > 1 and (t in words or self.keyword.df(t))]
             return [(self.idf(t), (t,)) for t in toks]
-        groups = [tuple(zh) for zh in translations(query.text, self.keyword.vocab).values()]
+        found = translations(query.text, self.keyword.vocab, per_word=None)
+        lead = "\n".join((passages or [])[:2])
+        found = {w: [z for z in zh if passages is None or z in lead][:3] for w, zh in found.items()}
+        found = {w: zh for w, zh in found.items() if zh}
+        groups = [tuple(zh) for zh in found.values()]
         groups += [(w,) for w in english_words(query.text) if w in self.keyword.vocab]
-        groups += [(str(y),) for y in query.years]
-        return [(max(self.idf(t) for t in g), g) for g in dict.fromkeys(groups)]
+        groups += [(t,) for t in keyword_words(" ".join(re.findall(r"[\u3400-\u9fff]+", query.text))) if len(t) > 1]
+        terms = [(max(self.idf(t) for t in g), g) for g in dict.fromkeys(groups)]
+        covered = {w for phrase in found for w in phrase.split()} | set(english_words(query.text)) & set(self.keyword.vocab)
+        missing = [w for w in english_words(query.text) if w not in covered and w not in _GENERIC_EN]
+        weight = sorted(w for w, _ in terms)[len(terms) // 2] if terms else 1.0
+        return terms + [(weight, ())] * len(missing)  # untranslatable words can never be matched
+
+    def required(self, query: Query) -> list[tuple[str, ...]]:
+        """Alternatives that evidence must contain: the names in an English question, a title asked about."""
+        if query.lang == "zh":
+            return [(t,) for t in _TITLE_WORD.findall(query.text)] if query.answer_type == "person" else []
+        out = names(query.text, self.keyword.vocab)
+        found = translations(query.text, self.keyword.vocab)
+        if query.answer_type == "person":
+            out += [tuple(zh) for w, zh in found.items() if any(_TITLE_WORD.fullmatch(z) for z in zh)]
+        return out
 
     def idf(self, token: str) -> float:
         df, n = self.keyword.df(token), max(self.keyword.size, 1)
@@ -51,11 +84,33 @@ class Evidence:
         low = text.lower()
         return sum(w for w, alts in terms if any(a in low for a in alts)) / total
 
+    def list_nouns(self, query: Query) -> tuple[str, ...]:
+        """What a list question enumerates ('哪些城市' -> 城市, 'which cities' -> 城市); empty if not a list."""
+        if not query.list_noun:
+            return ()
+        if query.lang == "zh":
+            return (query.list_noun,)
+        return tuple(translations(query.list_noun, self.keyword.vocab).get(query.list_noun.lower(), ()))
+
     @staticmethod
-    def fits_type(answer_type: str | None, text: str) -> bool:
-        """Whether ``text`` could hold the kind of answer asked for (a number, date, person or place)."""
+    def enumerates(nouns: tuple[str, ...], text: str) -> bool:
+        """An enumeration closed by the noun asked for: '南京、南通…等6个城市'."""
+        return any(re.search(_ENUMERATION.pattern + r"[^，,。；;]{0,8}" + re.escape(n), text) for n in nouns)
+
+    @staticmethod
+    def fits(query: Query, text: str) -> bool:
+        """Whether ``text`` could hold the kind of answer asked for: a count, date, person, place or list."""
+        if query.is_list and not _ENUMERATION.search(text):
+            return False
+        if query.answer_type == "number" and _PEOPLE.search(query.text) and not _HEADCOUNT.search(text):
+            return False
+        return Evidence.fits_type(query.answer_type, text, query.text)
+
+    @staticmethod
+    def fits_type(answer_type: str | None, text: str, question: str = "") -> bool:
+        """Type check alone; a count must be one the question does not already state."""
         if answer_type == "number":
-            return bool(_NUMERAL.search(text))
+            return any(m.group(0) not in question for m in _COUNT.finditer(text))
         if answer_type == "date":
             return bool(_DATE.search(text))
         if answer_type == "place":
@@ -65,23 +120,6 @@ class Evidence:
         return True
 
 
-def _is_question_word(token: str) -> bool:
-    return token in _QUESTION_WORDS or any(w in token for w in ("哪", "什么", "多少"))
-
-
 def _has_person(text: str) -> bool:
-    return any(flag == "nr" for _, flag in _posseg(text))
-
-
-@cache
-def _posseg_module():  # type: ignore[no-untyped-def]
-    from .keyword import _jieba
-
-    _jieba()
-    import jieba.posseg
-
-    return jieba.posseg
-
-
-def _posseg(text: str) -> list[tuple[str, str]]:
-    return [(p.word, p.flag) for p in _posseg_module().lcut(text)]
+    """News names people by title: '市长杜学军', '副市长安润生主持', '教授程虹'."""
+    return bool(_TITLE.search(text))

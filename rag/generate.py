@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -14,7 +15,9 @@ from .types import Hit
 
 logger = logging.getLogger(__name__)
 
+_ENDS_SENTENCE = re.compile(r"[。！？；!?;][”’」』）)】》\"']*$")
 NOT_FOUND = {"zh": "资料库中没有找到相关信息。", "en": "The archive does not contain this."}
+LIST_BONUS = 0.2  # for a sentence that enumerates what a list question asks for
 EN_LEAD = "From the archive (quoted in Chinese):\n"
 
 
@@ -50,6 +53,7 @@ class ExtractiveGenerator:
         self,
         evidence: Evidence,
         min_coverage: float = 0.45,
+        min_own: float = 0.3,
         context_weight: float = 0.4,
         max_sentences: int = 2,
         keep_ratio: float = 0.85,
@@ -59,12 +63,15 @@ class ExtractiveGenerator:
         self.evidence = evidence
         self.min_coverage = min_coverage
         self.context_weight = context_weight
+        self.min_own = min_own
         self.max_sentences = max_sentences
         self.keep_ratio = keep_ratio
 
     def select(self, query: Query, passages: list[Hit], doc_years: dict[str, tuple[str | None, list[int]]]) -> list[Scored]:
         """The sentences to answer with, best first."""
-        terms = self.evidence.terms(query)
+        terms = self.evidence.terms(query, [_with_title(h.chunk.text, h) for h in passages])
+        required = self.evidence.required(query)
+        nouns = self.evidence.list_nouns(query)
         scored: list[Scored] = []
         seen: set[str] = set()
         for n, hit in enumerate(passages, 1):
@@ -72,18 +79,26 @@ class ExtractiveGenerator:
                 continue
             text = hit.chunk.text
             context = self.evidence.coverage(terms, _with_title(text, hit))
-            for s, e in sentences(text):
+            spans = sentences(text)
+            for i, (s, e) in enumerate(spans):
                 sent = text[s:e]
-                if sent in seen or len(sent) < 6 or not self.evidence.fits_type(query.answer_type, sent):
+                if sent in seen or len(sent) < 6 or not self.evidence.fits(query, sent):
                     continue
                 seen.add(sent)
+                if not all(any(a in _with_title(sent, hit) for a in alts) for alts in required):
+                    continue
+                if nouns and not any(noun in sent for noun in nouns):
+                    continue
+                window = text[spans[max(i - 1, 0)][0] : spans[min(i + 1, len(spans) - 1)][1]]
                 own = self.evidence.coverage(terms, _with_title(sent, hit))
-                cov = (1 - self.context_weight) * own + self.context_weight * context
-                if cov >= self.min_coverage:
-                    scored.append(Scored(n, s, e, cov - 0.01 * n))
-        scored.sort(key=lambda x: x.score, reverse=True)
+                near = self.evidence.coverage(terms, _with_title(window, hit))
+                cov = (1 - self.context_weight) * (own + near) / 2 + self.context_weight * context
+                if cov >= self.min_coverage and near >= self.min_own:
+                    bonus = LIST_BONUS if self.evidence.enumerates(nouns, sent) else 0.0
+                    scored.append(Scored(n, s, e, cov + bonus - 0.01 * n))
         if not scored:
             return []
+        scored.sort(key=lambda x: x.score, reverse=True)
         limit = self.max_sentences + (1 if query.is_list else 0)
         return [x for x in scored if x.score >= self.keep_ratio * scored[0].score][:limit]
 
@@ -100,7 +115,8 @@ class ExtractiveGenerator:
         if query.lang == "en":
             yield EN_LEAD
         for x in chosen:
-            yield passages[x.n - 1].chunk.text[x.start : x.end] + f"[{x.n}]"
+            sent = passages[x.n - 1].chunk.text[x.start : x.end]
+            yield sent + f"[{x.n}]" + ("" if _ENDS_SENTENCE.search(sent) else "\n")
 
 
 def _with_title(sentence: str, hit: Hit) -> str:

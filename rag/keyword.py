@@ -36,10 +36,14 @@ def _jieba():  # type: ignore[no-untyped-def]
     return jieba
 
 
+def words(text: str) -> list[str]:
+    """jieba search-mode words, lower-cased, without stop words and punctuation."""
+    return [w for w in (w.lower().replace(" ", "") for w in _jieba().lcut_for_search(text) if _WORD.search(w)) if w not in _STOP]
+
+
 def tokenize(text: str) -> list[str]:
-    """jieba search-mode words (lower-cased, stop words and punctuation dropped) plus CJK bigrams."""
-    words = [w.lower() for w in _jieba().lcut_for_search(text) if _WORD.search(w)]
-    tokens = [w for w in words if w not in _STOP]
+    """jieba search-mode words plus CJK character bigrams."""
+    tokens = words(text)
     for run in _CJK_RUN.findall(text):
         tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
     return tokens

@@ -9,18 +9,24 @@ from functools import cache
 from importlib import resources
 
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
-_LIST = re.compile(r"哪些|哪几|有几|名单|列举|分别|\bwhich\b.*s\b|\bwhat are\b|\blist\b|\bname the\b", re.I)
+_LIST = re.compile(r"哪些|哪几|列举|\b(?:which|what)\s+(?:\w+\s+)?\w+(?:ies|es|s)\b|\blist\b|\bname the\b", re.I)
 _TYPES = {
     "number": re.compile(r"多少|几[个位家次人名项届年]|数量|人数|\bhow (?:many|much)\b|\bnumber of\b|\bwhat (?:was|is) .*(?:rate|gdp|figure|percentage)", re.I),
     "date": re.compile(r"什么时候|何时|哪一?年|哪天|几月|日期|\bwhen\b|\bwhat (?:date|year)\b", re.I),
     "person": re.compile(r"谁|哪位|何人|\bwho\b|\bwhose\b", re.I),
     "place": re.compile(r"在哪|哪里|何地|什么地方|\bwhere\b|\bwhich (?:venue|place)\b|\bin which venue\b", re.I),
 }
+_CALENDAR = frozenset(
+    "january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday".split()
+)
+_LIST_NOUN_ZH = re.compile(r"哪些([\u4e00-\u9fff]{2})")
+_LIST_NOUN_EN = re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(\w+(?:ies|es|s))\b", re.I)
 _RELATIVE = {"今年": 0, "去年": 1, "前年": 2, "this year": 0, "last year": 1}
 _EN_STOP = frozenset(
     "a an the of to in on at for and or is are was were be been by with from as that this these those what which who whom "
     "whose when where why how did do does done has have had it its their his her he she they them there than then into "
-    "about after before since during per many much any all some name named".split()
+    "about after before since during per many much any all some".split()
 )
 
 
@@ -34,6 +40,7 @@ class Query:
     is_list: bool = False
     answer_type: str | None = None
     expansions: tuple[str, ...] = field(default=())
+    list_noun: str | None = None
 
     @property
     def keyword_text(self) -> str:
@@ -42,8 +49,16 @@ class Query:
 
 
 def language(text: str) -> str:
-    """'zh' if the text has any CJK characters, else 'en'."""
-    return "zh" if re.search(r"[\u3400-\u9fff]", text) else "en"
+    """'zh' when CJK characters make up at least a fifth of the letters, else 'en'."""
+    cjk = len(re.findall(r"[\u3400-\u9fff]", text))
+    latin = len(re.findall(r"[A-Za-z]", text))
+    return "zh" if cjk and cjk * 5 >= cjk + latin else "en"
+
+
+def proper_nouns(text: str) -> list[str]:
+    """Capitalised words of an English question other than its first word (names of places, bodies, people)."""
+    words = re.findall(r"[A-Za-z][A-Za-z\-']+", text)
+    return [w.lower() for w in words[1:] if w[0].isupper() and w.lower() not in _EN_STOP | _CALENDAR]
 
 
 def analyze(text: str, latest_year: int | None = None, vocab: Collection[str] | None = None) -> Query:
@@ -54,7 +69,11 @@ def analyze(text: str, latest_year: int | None = None, vocab: Collection[str] | 
         years |= {latest_year - back for word, back in _RELATIVE.items() if word in text.lower()}
     answer_type = next((name for name, rx in _TYPES.items() if rx.search(text)), None)
     expansions = tuple(translate(text, vocab)) if lang == "en" else ()
-    return Query(text, lang, tuple(sorted(years)), bool(_LIST.search(text)), answer_type, expansions)
+    noun = (_LIST_NOUN_ZH if lang == "zh" else _LIST_NOUN_EN).search(text)
+    is_list = bool(_LIST.search(text))
+    return Query(
+        text, lang, tuple(sorted(years)), is_list, answer_type, expansions, noun.group(1) if noun and is_list else None
+    )
 
 
 def english_words(text: str) -> list[str]:
@@ -96,19 +115,43 @@ def _glossary() -> dict[str, tuple[str, ...]]:
             if not gloss or gloss.startswith(("CL:", "variant of", "see ", "used in", "surname")):
                 continue
             table.setdefault(re.sub(r"^(?:to|a|an|the) ", "", gloss.lower()), []).append((pos, simp))
+            if gloss[:1].islower():
+                _COMMON.update(re.sub(r"^(?:to|a|an|the) ", "", gloss).split(" ")[:1])
             first = gloss.split(" ", 1)[0]
             if pos == 0 and first[:1].isupper() and first.isalpha() and len(first) > 2:
-                table.setdefault(first.lower(), []).append((10 + pos, simp))
+                rest = gloss.split(" ")[1:2]
+                if len(simp) <= 4 and (not rest or rest[0][:1].islower()):
+                    _NAMES.setdefault(first.lower(), []).append(simp)
     return {k: tuple(dict.fromkeys(s for _, s in sorted(v, key=lambda x: (x[0], len(x[1]))))) for k, v in table.items()}
 
 
-def translations(text: str, vocab: Collection[str] | None = None, per_word: int = 3) -> dict[str, list[str]]:
-    """For each English content word (and word pair) of ``text``, its Chinese words that are indexed."""
+_NAMES: dict[str, list[str]] = {}  # proper noun -> headwords whose first gloss starts with it (filled by _glossary)
+_COMMON: set[str] = set()  # words that start a lower-case gloss: common words, not names (filled by _glossary)
+
+
+def names(text: str, vocab: Collection[str] | None = None) -> list[tuple[str, ...]]:
+    """For each capitalised name in an English question (Shenzhen, Baotou), its indexed Chinese forms."""
+    _glossary()
+    out = []
+    for noun in proper_nouns(text):
+        if noun in _COMMON:
+            continue
+        forms = tuple(zh for zh in dict.fromkeys(_NAMES.get(noun, ())) if vocab is None or zh in vocab)
+        if forms:
+            out.append(forms)
+    return out
+
+
+def translations(text: str, vocab: Collection[str] | None = None, per_word: int | None = 3) -> dict[str, list[str]]:
+    """For each English content word (and word pair) of ``text``, its indexed Chinese words, best first."""
     glossary = _glossary()
     words = english_words(text)
+    proper = set(proper_nouns(text)) - _COMMON
     out: dict[str, list[str]] = {}
     for phrase in [f"{a} {b}" for a, b in zip(words, words[1:])] + words:
-        hits = [zh for v in _variants(phrase) for zh in glossary.get(v, ()) if vocab is None or zh in vocab]
+        found = [zh for v in _variants(phrase) for zh in glossary.get(v, ())]
+        found += _NAMES.get(phrase, []) if phrase in proper else []
+        hits = [zh for zh in found if vocab is None or zh in vocab]
         if hits:
             out[phrase] = list(dict.fromkeys(hits))[:per_word]
     return out
