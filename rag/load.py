@@ -63,7 +63,7 @@ def html_to_text(html: str) -> tuple[str, str | None]:
     """Visible text of a page, one block a line, and its ``<title>``."""
     soup = BeautifulSoup(html, "html.parser")
     title = soup.title.get_text(strip=True) if soup.title else None
-    for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "aside", "form", "iframe"]):
+    for tag in soup(["head", "script", "style", "noscript", "nav", "header", "footer", "aside", "form", "iframe"]):
         tag.decompose()
     return soup.get_text("\n", strip=True), title or None
 

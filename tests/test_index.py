@@ -1,0 +1,130 @@
+"""The index directory: atomic writes under kill -9, incremental re-ingest, removal, self-description."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from rag.errors import IndexMismatchError, IndexNotFoundError
+from rag.ingest import ingest, remove
+from rag.store import IndexStore
+
+from .conftest import ROOT, SEEDS
+
+KILL_SCRIPT = """
+import sys
+from pathlib import Path
+from rag.embed import HashEmbedder
+from rag.ingest import ingest
+ingest([Path(sys.argv[1])], Path(sys.argv[2]), HashEmbedder(), 300, 1)
+"""
+
+
+def _docs(index: Path) -> set[str]:
+    store = IndexStore.open(index)
+    try:
+        return {d["doc_id"] for d in store.documents()}
+    finally:
+        store.close()
+
+
+def test_manifest_describes_the_index(ingest_hash) -> None:  # type: ignore[no-untyped-def]
+    report, index = ingest_hash(SEEDS)
+    store = IndexStore.open(index)
+    m = store.manifest
+    assert (m["embedder"], m["dim"], m["chunk_size"], m["chunk_overlap"]) == ("hash:256", 256, 300, 1)
+    assert (m["documents"], m["chunks"]) == (5, report.chunks) and m["format"] == 1
+    names = {p.name for p in store.path.iterdir()}
+    assert {"manifest.json", "chunks.sqlite", "vectors.npy", "dense.faiss", "bm25"} <= names
+    assert not [p for p in store.path.rglob("*") if p.suffix in (".pkl", ".pickle")]
+
+
+def test_other_embedder_is_refused(ingest_hash) -> None:  # type: ignore[no-untyped-def]
+    _, index = ingest_hash(SEEDS)
+    with pytest.raises(IndexMismatchError, match="built with embedder 'hash:256', not 'e5"):
+        IndexStore.open(index, "e5:multilingual-e5-small-q4")
+    with pytest.raises(IndexNotFoundError, match="no index at"):
+        IndexStore.open(index.parent / "nothing")
+
+
+def test_unchanged_files_cost_no_embedding_and_changes_replace_chunks(ingest_hash, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "news"
+    folder.mkdir()
+    for f in SEEDS.iterdir():
+        (folder / f.name).write_bytes(f.read_bytes())
+    first, index = ingest_hash(folder)
+    again, _ = ingest_hash(folder)
+    assert again.chunks_embedded == 0 and again.unchanged == 5 and again.chunks == first.chunks
+    target = folder / "004_4ae39a300e80b9e5.txt"
+    target.write_text("7月24日,聊城召开了一次全新的独角兽质量会议。", encoding="utf-8")
+    changed, _ = ingest_hash(folder)
+    assert changed.updated == ["004_4ae39a300e80b9e5.txt"] and changed.chunks_embedded == 1
+    store = IndexStore.open(index)
+    texts = [c.text for c in store.chunks(list(range(len(store))))]
+    assert any("独角兽" in t for t in texts) and not any("浪潮集团" in t for t in texts)
+
+
+def test_removed_document_is_never_retrieved(ingest_hash) -> None:  # type: ignore[no-untyped-def]
+    from rag.embed import HashEmbedder
+    from rag.retrieve import HybridRetriever
+
+    _, index = ingest_hash(SEEDS)
+    assert remove(index, ["003_0397e52ffcd671d1.txt", "no-such-doc"]) == ["003_0397e52ffcd671d1.txt"]
+    store = IndexStore.open(index)
+    retriever = HybridRetriever(store, HashEmbedder())
+    hits = retriever.search(retriever.analyze("顾维中 泰州市市场监管局 杭州国际博览中心"), 20)
+    assert hits and all(h.chunk.doc_id != "003_0397e52ffcd671d1.txt" for h in hits)
+    assert store.document("003_0397e52ffcd671d1.txt") is None and store.manifest["documents"] == 4
+
+
+def test_prune_drops_documents_whose_files_are_gone(ingest_hash, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "news"
+    folder.mkdir()
+    for f in list(SEEDS.iterdir())[:2]:
+        (folder / f.name).write_bytes(f.read_bytes())
+    _, index = ingest_hash(folder)
+    (folder / sorted(os.listdir(folder))[0]).unlink()
+    report, _ = ingest_hash(folder, prune=True)
+    assert len(report.removed) == 1 and report.documents == 1
+
+
+def test_chunking_change_needs_rebuild(ingest_hash, hash_embedder) -> None:  # type: ignore[no-untyped-def]
+    _, index = ingest_hash(SEEDS)
+    with pytest.raises(IndexMismatchError, match="use --rebuild"):
+        ingest([SEEDS], index, hash_embedder, 500, 1)
+    assert ingest([SEEDS], index, hash_embedder, 500, 1, rebuild=True).documents == 5
+
+
+def test_kill_during_ingest_leaves_previous_index_intact(ingest_hash, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _, index = ingest_hash(SEEDS)
+    before = _docs(index)
+    manifest_before = json.loads((IndexStore.open(index).path / "manifest.json").read_text())
+    big = tmp_path / "big"
+    big.mkdir()
+    body = (SEEDS / "001_601d5aada0628d2c.txt").read_text(encoding="utf-8")
+    for i in range(400):
+        (big / f"n{i:04d}.txt").write_text(f"第{i}篇。" + body, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    killed = 0
+    for delay in (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0):
+        proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(big), str(index)], env=env)
+        time.sleep(delay)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            killed += 1
+        proc.wait()
+        after = _docs(index)
+        assert after in (before, before | {f"n{i:04d}.txt" for i in range(400)})
+        if after == before:
+            assert json.loads((IndexStore.open(index).path / "manifest.json").read_text()) == manifest_before
+    assert killed >= 3
+    report, _ = ingest_hash(big)
+    assert report.documents == 405
+    assert not [p for p in index.iterdir() if p.name.startswith(".tmp-")]
