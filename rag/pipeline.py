@@ -66,21 +66,26 @@ class Assistant:
 
     def __init__(self, settings: Settings, store: IndexStore, embedder: Embedder) -> None:
         self.settings = settings
-        self.store = store
         self.embedder = embedder
-        self.evidence = Evidence(store.keyword)
-        self.retriever = HybridRetriever(
-            store, embedder, settings.candidates, settings.fusion, settings.query_expansion, _reranker(settings.rerank_model)
-        )
-        self.extractive = ExtractiveGenerator(self.evidence)
-        self.generator: Generator = self.extractive
         self._lock = threading.Lock()
+        self._attach(store)
+        self.generator: Generator = self.extractive
         self.use_generator(settings.generator)
         self.chain: Runnable = (
             RunnableLambda(self._prepare, name="rewrite")
             | RunnableLambda(self._retrieve, name="retrieve")
             | RunnableGenerator(self._answer, name="generate_and_cite")
         )
+
+    def _attach(self, store: IndexStore) -> None:
+        """Build the index-dependent parts over ``store``."""
+        s = self.settings
+        self.store = store
+        self.evidence = Evidence(store.keyword)
+        self.retriever = HybridRetriever(
+            store, self.embedder, s.candidates, s.fusion, s.query_expansion, _reranker(s.rerank_model)
+        )
+        self.extractive = ExtractiveGenerator(self.evidence)
 
     @classmethod
     def load(cls, index_dir: str | Path | None = None, **overrides: Any) -> Assistant:
@@ -106,10 +111,15 @@ class Assistant:
     def reload(self) -> None:
         """Pick up a new index version (after an ingest or a removal)."""
         with self._lock:
-            store = IndexStore.open(self.settings.index_dir, self.embedder.id)
-            generator = self.settings.generator
-            self.__init__(self.settings, store, self.embedder)  # type: ignore[misc]
-            self.use_generator(generator)
+            was_extractive = self.generator is self.extractive
+            self._attach(IndexStore.open(self.settings.index_dir, self.embedder.id))
+            if was_extractive:
+                self.generator = self.extractive
+
+    def warm(self) -> None:
+        """Load the lazy parts (tokenizer dictionaries, models) before the first real question."""
+        self.ask("2015年哪些城市成为示范城市?")
+        self.ask("which cities were named?")
 
     def ask(self, question: str, history: list[tuple[str, str]] | None = None, **kw: Any) -> Answer:
         """Answer a question; see ``stream`` for the keyword arguments."""

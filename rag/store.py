@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -143,6 +144,14 @@ def write_version(
     """Write base minus ``remove`` plus ``added`` as a new version and make it live atomically."""
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one writer at a time; readers never block
+        return _write_locked(index_dir, base, remove, added, params)
+
+
+def _write_locked(
+    index_dir: Path, base: IndexStore | None, remove: set[str], added: list[NewDocument], params: dict[str, Any]
+) -> Path:
     _prune(index_dir, keep=None)
     work = index_dir / f".tmp-{time.time_ns()}"
     work.mkdir()
