@@ -19,6 +19,7 @@ _COUNT = re.compile(
 _PEOPLE = re.compile(r"\bpeople\b|\bpersons\b|\battendees\b|人数|多少人")
 _HEADCOUNT = re.compile(r"\d+\s*(?:余|多)?人")
 _GENERIC_EN = frozenset("people person one ones thing things year years time times title kind type".split())
+_CLOSER = r"等[\d一二三四五六七八九十两]*[个家位座名项所批]?"  # '…等6个' before the noun
 _ENUMERATION = re.compile(r"[\u4e00-\u9fff]{2,}、[\u4e00-\u9fff]{2,}")
 _DATE = re.compile(r"\d{1,4}\s*[年月日]|\d{4}-\d{1,2}|[一二三四五六七八九十]+月")
 _TITLE_WORD = re.compile(r"书记|市长|省长|县长|区长|局长|主任|司长|部长|厅长|处长|会长|院长|校长|总裁|总经理|董事长|主席|秘书长")
@@ -95,7 +96,7 @@ class Evidence:
     @staticmethod
     def enumerates(nouns: tuple[str, ...], text: str) -> bool:
         """An enumeration closed by the noun asked for: '南京、南通…等6个城市'."""
-        return any(re.search(_ENUMERATION.pattern + r"[^，,。；;]{0,8}" + re.escape(n), text) for n in nouns)
+        return any(re.search(_ENUMERATION.pattern + _CLOSER + re.escape(n), text) for n in nouns)
 
     @staticmethod
     def fits(query: Query, text: str) -> bool:

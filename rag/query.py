@@ -9,7 +9,8 @@ from functools import cache
 from importlib import resources
 
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
-_LIST = re.compile(r"哪些|哪几|列举|\b(?:which|what)\s+(?:\w+\s+)?\w+(?:ies|es|s)\b|\blist\b|\bname the\b", re.I)
+_AUX = r"(?!(?:was|has|is|does|gives|goes)\b)"
+_LIST = re.compile(rf"哪些|哪几|列举|\b(?:which|what)\s+(?:{_AUX}\w+\s+)?{_AUX}\w+(?:ies|es|s)\b|\blist\b|\bname the\b", re.I)
 _TYPES = {
     "number": re.compile(r"多少|几[个位家次人名项届年]|数量|人数|\bhow (?:many|much)\b|\bnumber of\b|\bwhat (?:was|is) .*(?:rate|gdp|figure|percentage)", re.I),
     "date": re.compile(r"什么时候|何时|哪一?年|哪天|几月|日期|\bwhen\b|\bwhat (?:date|year)\b", re.I),
@@ -21,7 +22,7 @@ _CALENDAR = frozenset(
     "monday tuesday wednesday thursday friday saturday sunday".split()
 )
 _LIST_NOUN_ZH = re.compile(r"哪些([\u4e00-\u9fff]{2})")
-_LIST_NOUN_EN = re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(\w+(?:ies|es|s))\b", re.I)
+_LIST_NOUN_EN = re.compile(rf"\b(?:which|what)\s+(?:{_AUX}\w+\s+)?{_AUX}(\w+(?:ies|es|s))\b", re.I)
 _RELATIVE = {"今年": 0, "去年": 1, "前年": 2, "this year": 0, "last year": 1}
 _EN_STOP = frozenset(
     "a an the of to in on at for and or is are was were be been by with from as that this these those what which who whom "

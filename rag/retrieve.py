@@ -23,7 +23,8 @@ logger = logging.getLogger(__name__)
 
 RRF_K = 60
 YEAR_BOOST = {"published": 1.3, "mentioned": 1.15}
-PER_DOC_CAP = 2  # chunks per article in the results of a list question
+PER_DOC_CAP = 3  # chunks per article in the results of a list question
+LIST_WIDTH = 2  # a list question gets this many times k passages, gathered across articles
 
 
 class Reranker(Protocol):
@@ -96,7 +97,7 @@ class HybridRetriever:
         hits.sort(key=lambda h: h.score, reverse=True)
         if self.reranker is not None and hits:
             hits = self._rerank(query.text, hits[: max(k * 4, 20)])
-        return _diversify(hits, k) if query.is_list else hits[:k]
+        return _diversify(hits, k * LIST_WIDTH) if query.is_list else hits[:k]
 
     def _fuse(self, ranked: dict[str, tuple[np.ndarray, np.ndarray]]) -> tuple[dict[int, float], dict[int, list[str]]]:
         scores: dict[int, float] = defaultdict(float)
