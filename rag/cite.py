@@ -63,9 +63,15 @@ def check(
     passages: list[Hit],
     similarity: Similarity | None = None,
     min_overlap: float = 0.5,
-    min_similarity: float = 0.8,
+    min_similarity: float = 0.9,
 ) -> Checked:
-    """Keep each [n] whose passage supports its sentence (bigram overlap, else embedding similarity)."""
+    """Keep each [n] whose passage supports its sentence (bigram overlap, else embedding similarity).
+
+    Thresholds measured on the seeds (258 sentence/passage pairs): a sentence's bigram overlap with its
+    own passage is 1.0, with a passage of another article at most 0.45 (p99 0.38), hence 0.5. e5
+    similarity separates far less on one-topic news (own passage p5 0.88, another article's p95 0.91),
+    so it only rescues paraphrases above 0.9.
+    """
     text = normalise_marks(text)
     parsed = claims(text)
     pending = [(claim, n) for claim, ns, _ in parsed for n in ns if 1 <= n <= len(passages)]
