@@ -15,3 +15,11 @@ class IndexMismatchError(RagError):
 
 class InputError(RagError):
     """A question, file or setting that cannot be used as given."""
+
+
+class ModelError(RagError):
+    """The local model file is missing, fails verification, or its server cannot start."""
+
+
+class ModelDownloadError(ModelError):
+    """The model's packages could not be downloaded from PyPI (no network)."""

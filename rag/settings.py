@@ -33,7 +33,7 @@ class Settings:
     llm_base_url: str = "http://127.0.0.1:8080/v1"
     llm_model: str = "local"
     llm_api_key: str = "not-needed"
-    llm_timeout: float = 60.0
+    llm_timeout: float = 120.0
     local_model_path: Path = Path("models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")
     min_relevance: float = 0.5
 
