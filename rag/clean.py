@@ -46,7 +46,7 @@ class _Header:
     title: str | None
     date: str | None
     source: str | None
-    body_from: int
+    dateline: int | None
 
 
 def clean_text(text: str) -> str:
@@ -77,15 +77,14 @@ def _find_header(lines: list[str]) -> _Header:
     """Title, date and source from a dateline near the top (the title is the last headline above it)."""
     for i, line in enumerate(lines[:40]):
         m = _DATELINE.match(line)
-        if not m or len(line) > 80:
+        if not m or len(line) > 80 or re.search(r"[，,。！？；]", m.group("rest")):
             continue
         title = next((t for t in reversed(lines[:i]) if _is_headline(t)), None)
         src = _SOURCE.search(line)
         rest = m.group("rest").strip()
         source = src.group("src") if src else (rest if rest and _is_headline(rest, min_cjk=2) else None)
-        title_at = lines.index(title) if title else i
-        return _Header(title, _iso(m), source, body_from=i + 1 if title is None else title_at)
-    return _Header(None, None, None, 0)
+        return _Header(title, _iso(m), source, dateline=i)
+    return _Header(None, None, None, None)
 
 
 def _is_headline(line: str, min_cjk: int = 4) -> bool:
@@ -112,11 +111,8 @@ def clean(article: RawArticle) -> Document:
     text = clean_text(article.text)
     lines = text.split("\n")
     header = _find_header(lines)
-    if header.date or header.title:
-        body = lines[header.body_from :]
-        if header.title and body and body[0] == header.title:
-            body = [body[0]] + [line for line in body[1:] if not _DATELINE.match(line) or len(line) > 80]
-        text = "\n".join(body)
+    if header.dateline is not None:  # the page chrome above the dateline goes; the headline stays
+        text = "\n".join(([header.title] if header.title else []) + lines[header.dateline + 1 :])
     meta = article.meta
     first_dated = _SENTENCE_DATE.search(text)
     date = meta.get("date") or header.date or (_iso(first_dated) if first_dated and first_dated.group("d") else None)

@@ -92,15 +92,15 @@ def _with_llm(assistant, model):  # type: ignore[no-untyped-def]
 
 
 def test_llm_answer_is_checked_and_renumbered(assistant) -> None:  # type: ignore[no-untyped-def]
-    reply = "南京、南通、温州、台州、鹤壁、泸州等6个城市成为第二批全国质量强市示范城市[9][1]。深圳是首个质量强市示范城市[4]。"
+    reply = "南京、南通、温州、台州、鹤壁、泸州等6个城市成为第二批全国质量强市示范城市[42][1]。深圳是首个质量强市示范城市[4]。"
     before = _with_llm(assistant, GenericFakeChatModel(messages=iter([AIMessage(reply)])))
     try:
         answer = assistant.ask("哪些城市在2015年成为第二批全国质量强市示范城市?")
     finally:
         assistant.generator = before
     assert not answer.refused and answer.generator == "openai"
-    assert answer.citations[0].n == 1 and "[9]" not in answer.text
-    assert any("no passage 9" in w for w in answer.warnings)
+    assert answer.citations[0].n == 1 and "[42]" not in answer.text
+    assert any("no passage 42" in w for w in answer.warnings)
 
 
 def test_prompt_injection_in_an_article_is_only_text(tmp_path: Path, seeds_copy: Path) -> None:

@@ -95,3 +95,10 @@ def test_datelines(line: str, date: str) -> None:
 def test_empty_and_tiny_text() -> None:
     assert clean_text("") == ""
     assert clean(RawArticle("x", "好")).text == "好"
+
+
+def test_short_paragraph_starting_with_a_date_is_body_not_dateline() -> None:
+    para = "2024年9月1日,测试城市在滨江公园举办了第一届桂花节。"
+    doc = clean(RawArticle("x", f"桂花节开幕\n发布:2024-9-2\n{para}\n第二段。"))
+    assert para in doc.text and doc.date == "2024-09-02"
+    assert clean(RawArticle("y", f"{para}\n第二段。")).text.startswith(para)
