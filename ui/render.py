@@ -1,0 +1,189 @@
+"""Pure rendering: answers, sources and documents as HTML or JSON (no Gradio, no retrieval logic)."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
+
+from rag.types import Answer, Citation, Document
+
+_MARKER = re.compile(r"\[(\d{1,3})\]")
+TIMING_LABELS = {"retrieve_ms": "检索", "generate_ms": "生成", "verify_ms": "核验", "total_ms": "总计"}
+GENERATOR_LABELS = {"extractive": "抽取式", "openai": "OpenAI 兼容接口", "local": "本地 GGUF"}
+FULLTEXT_LIMIT = 60_000  # characters of an article shown inline; longer ones are cut around the quote
+
+DocumentLookup = Callable[[str], Document | None]
+
+
+def esc(text: Any) -> str:
+    """HTML-escape any value (``None`` becomes an empty string)."""
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+def anchor(turn: int, n: int) -> str:
+    """The element id of source ``n`` of answer ``turn``."""
+    return f"src-{turn}-{n}"
+
+
+def badges(text: str, turn: int | None) -> str:
+    """Escape answer text and turn each ``[n]`` into a clickable badge linking to its source card."""
+
+    def badge(m: re.Match[str]) -> str:
+        n = int(m.group(1))
+        if turn is None:
+            return f'<span class="cite cite-pending">{n}</span>'
+        return f'<a class="cite" href="#{anchor(turn, n)}" data-target="{anchor(turn, n)}" title="查看来源 {n}">{n}</a>'
+
+    return _MARKER.sub(badge, esc(text)).replace("\n", "<br>")
+
+
+def streaming_message(text: str) -> str:
+    """The assistant bubble while pieces arrive (markers are not final yet, so not linked)."""
+    return f'<div class="answer streaming">{badges(text, None)}<span class="cursor"></span></div>'
+
+
+def answer_message(answer: Answer, turn: int) -> str:
+    """The final assistant bubble: answer (or refusal), warnings and a discreet timing line."""
+    if answer.refused:
+        body = (
+            f'<div class="refusal"><span class="refusal-tag">未找到答案</span>'
+            f'<div class="refusal-text">{esc(answer.text)}</div>'
+            f'<div class="refusal-hint">右侧列出了最接近的段落，可作参考。</div></div>'
+        )
+    else:
+        body = f'<div class="answer">{badges(answer.text, turn)}</div>'
+    warnings = "".join(f'<div class="warn">⚠ {esc(w)}</div>' for w in answer.warnings)
+    return body + warnings + timing_line(answer)
+
+
+def timing_line(answer: Answer) -> str:
+    """``检索 290 ms · 生成 1 ms · … · 抽取式`` in small muted type."""
+    parts = [f"{label} {answer.timings[key]:.0f} ms" for key, label in TIMING_LABELS.items() if key in answer.timings]
+    parts.append(GENERATOR_LABELS.get(answer.generator, answer.generator))
+    return f'<div class="timings">{" · ".join(esc(p) for p in parts)}</div>'
+
+
+def error_message(message: str) -> str:
+    """An error bubble with a readable message (never a traceback)."""
+    return f'<div class="error-msg"><span class="error-tag">出错了</span> {esc(message)}</div>'
+
+
+def highlight(text: str, start: int, end: int) -> str:
+    """Escape ``text`` with ``text[start:end]`` wrapped in ``<mark>`` (clamped; no mark if empty)."""
+    start, end = max(0, min(start, len(text))), max(0, min(end, len(text)))
+    if end <= start:
+        return esc(text)
+    return f"{esc(text[:start])}<mark>{esc(text[start:end])}</mark>{esc(text[end:])}"
+
+
+def _meta(c: Citation | Document, extra: str = "") -> str:
+    items = [esc(c.date or "日期不详")]
+    if c.source:
+        items.append(esc(c.source))
+    items.append(f'<code class="doc-id">{esc(c.doc_id)}</code>')
+    return f'<div class="src-meta">{" · ".join(items)}{extra}</div>'
+
+
+def _full_article(doc: Document | None, c: Citation, mark: bool) -> str:
+    if doc is None:
+        return ""
+    text, s, e = doc.text, c.quote_start, c.quote_end
+    if not mark:
+        s = e = 0
+    offset = 0
+    if len(text) > FULLTEXT_LIMIT:
+        offset = max(0, min(c.start - FULLTEXT_LIMIT // 2, len(text) - FULLTEXT_LIMIT))
+        text = text[offset : offset + FULLTEXT_LIMIT]
+    body = highlight(text, s - offset, e - offset) if mark else esc(text)
+    return (
+        f'<details class="src-full"><summary>阅读全文（{len(doc.text)} 字）</summary>'
+        f'<div class="fulltext">{body}</div></details>'
+    )
+
+
+def source_card(c: Citation, turn: int, doc: Document | None, see_also: bool = False) -> str:
+    """One cited passage: title, date, source, doc id, the passage with its cited span marked, full article."""
+    passage = esc(c.text) if see_also else highlight(c.text, c.quote_start - c.start, c.quote_end - c.start)
+    kind = "src-card see-also" if see_also else "src-card"
+    label = "参考" if see_also else str(c.n)
+    return (
+        f'<article class="{kind}" id="{anchor(turn, c.n)}" data-doc-id="{esc(c.doc_id)}">'
+        f'<div class="src-title"><span class="src-n">{label}</span><span>{esc(c.title or c.doc_id)}</span></div>'
+        f"{_meta(c)}"
+        f'<div class="src-passage">{passage}</div>'
+        f"{_full_article(doc, c, not see_also)}</article>"
+    )
+
+
+def turn_sources(answer: Answer, turn: int, lookup: DocumentLookup) -> str:
+    """The source cards of one answer (its citations, or the see-also passages of a refusal)."""
+    cards = answer.see_also if answer.refused else answer.citations
+    docs = {d: lookup(d) for d in dict.fromkeys(c.doc_id for c in cards)}
+    body = "".join(source_card(c, turn, docs[c.doc_id], answer.refused) for c in cards)
+    if answer.refused:
+        head = '<div class="src-section see-also-head">没有可引用的依据 · 最接近的段落（仅供参考）</div>'
+        return head + (body or '<div class="src-empty">资料库中没有相关段落。</div>')
+    return f'<div class="src-section">{len(cards)} 处引用</div>' + body
+
+
+def sources_panel(turns: list[dict[str, Any]]) -> str:
+    """The sources panel: the last answer's sources, earlier answers' folded underneath."""
+    if not turns:
+        return (
+            '<div class="src-panel"><div class="src-placeholder">'
+            "提问后，答案引用的原文段落会显示在这里：标题、日期、来源、文档 ID，引用内容以高亮标出。"
+            "</div></div>"
+        )
+    last, earlier = turns[-1], turns[-2::-1]
+    html_ = [f'<div class="src-panel"><div class="src-question">问：{esc(last["question"])}</div>{last["html"]}']
+    for t in earlier:
+        summary = f"第 {t['turn']} 问：{esc(t['question'])}"
+        html_.append(f'<details class="src-older"><summary>{summary}</summary>{t["html"]}</details>')
+    return "".join(html_) + "</div>"
+
+
+def sources_json(answer: Answer) -> dict[str, Any]:
+    """What the ``ask`` API returns beside the answer text."""
+    return {
+        "refused": answer.refused,
+        "citations": [asdict(c) for c in answer.citations],
+        "see_also": [asdict(c) for c in answer.see_also],
+        "warnings": list(answer.warnings),
+        "timings": dict(answer.timings),
+        "generator": answer.generator,
+    }
+
+
+def documents_summary(docs: list[dict[str, Any]], manifest: dict[str, Any]) -> str:
+    """One line on what is indexed: articles, chunks, date range, embedder."""
+    if not docs:
+        return "索引为空：请在下方上传文章。"
+    dates = sorted(d["date"] for d in docs if d.get("date"))
+    span = f"{dates[0]} 至 {dates[-1]}" if dates else "无日期"
+    chunks = sum(int(d.get("chunks") or 0) for d in docs)
+    created = str(manifest.get("created", "?"))[:19].replace("T", " ")
+    return (
+        f"**{len(docs)}** 篇文章 · **{chunks}** 个段落 · 日期 {span} · "
+        f"向量模型 `{manifest.get('embedder', '?')}` · 索引更新于 {created}"
+    )
+
+
+def documents_rows(docs: list[dict[str, Any]]) -> list[list[Any]]:
+    """Rows for the documents table."""
+    return [
+        [d["doc_id"], d.get("title") or "", d.get("date") or "", d.get("source") or "", d["chunks"], d["chars"]]
+        for d in docs
+    ]
+
+
+def article_view(doc: Document | None) -> str:
+    """A whole cleaned article for the documents tab."""
+    if doc is None:
+        return '<div class="src-placeholder">选择一篇文档查看全文。</div>'
+    return (
+        f'<article class="article-view"><h3>{esc(doc.title or doc.doc_id)}</h3>{_meta(doc)}'
+        f'<div class="fulltext">{esc(doc.text)}</div></article>'
+    )
