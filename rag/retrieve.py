@@ -15,13 +15,14 @@ from pydantic import ConfigDict
 
 from . import dense
 from .embed import Embedder
-from .query import Query, analyze
+from .query import Query, analyze, english_words
 from .store import IndexStore
 from .types import Hit
 
 logger = logging.getLogger(__name__)
 
 RRF_K = 60
+EXPAND_BELOW = 0.5  # translate an English question only if fewer than this share of its words are indexed
 YEAR_BOOST = {"published": 1.3, "mentioned": 1.15}
 PER_DOC_CAP = 3  # chunks per article in the results of a list question
 LIST_WIDTH = 2  # a list question gets this many times k passages, gathered across articles
@@ -64,8 +65,12 @@ class HybridRetriever:
         return max(years) if years else None
 
     def analyze(self, question: str) -> Query:
-        vocab = self.store.keyword.vocab if self.expand else set()
-        return analyze(question, self.latest_year, vocab)
+        """Question analysis; English is expanded into Chinese only when the archive lacks its words."""
+        vocab = self.store.keyword.vocab
+        words = english_words(question)
+        indexed = sum(w in vocab for w in words)
+        expand = self.expand and indexed < EXPAND_BELOW * len(words)
+        return analyze(question, self.latest_year, vocab if expand else set())
 
     def search(
         self,

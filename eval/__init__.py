@@ -1,0 +1,35 @@
+"""Batch evaluation: ``rag eval`` and ``rag.evaluation.run(dataset, corpus=..., configs=(...), out=...) -> Report``."""
+
+from __future__ import annotations
+
+import argparse
+
+from .harness import run
+from .results import Report
+
+__all__ = ["Report", "main", "run"]
+
+
+def main(args: argparse.Namespace) -> int:
+    """The ``rag eval`` command: run, print the summary table and where the report is."""
+    from .report import summary_table
+
+    names = [c.strip() for c in args.configs.split(",") if c.strip()]
+    report = run(
+        args.dataset,
+        corpus=args.corpus,
+        index=None if args.corpus else args.index,
+        configs=names,
+        out=args.out,
+        limit=args.limit,
+        config=args.config,
+        progress=True,
+    )
+    for issue in report.issues:
+        print(f"{args.dataset}:{issue.line}: skipped: {issue.message}")
+    print(summary_table(report))
+    errors = sum(r.error is not None for r in report.results)
+    if errors:
+        print(f"{errors} question(s) raised errors; see report.json")
+    print(f"report: {args.out / 'report.md'}")
+    return 0
