@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 from .types import Chunk, Document
 
-# A sentence ends at 。！？；!?; (plus any closing quotes/brackets) or at a newline.
-_SENTENCE = re.compile(r"[^。！？；!?;\n]*(?:[。！？；!?;]+[”’」』）)】》\"']*|\n|$)")
+# A sentence ends at 。！？；!?; or an English full stop before a space (plus closing quotes/brackets), or at a newline.
+_SENTENCE = re.compile(r"(?:[^。！？；!?;.\n]|\.(?!\s|$))*(?:(?:[。！？；!?;]+|\.+(?=\s|$))[”’」』）)】》\"']*|\n|$)")
 _CLAUSE = re.compile(r"[^，,、：:]*[，,、：:]?")
 
 

@@ -38,6 +38,7 @@ _SOURCE = re.compile(r"来源\s*[:：]\s*(?P<src>[^\s|]+)")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
 _SENTENCE_DATE = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})年(?P<m>\d{1,2})月(?:(?P<d>\d{1,2})日)?")
 _TITLE_MAX = 60
+_CHROME_MAX = 300  # at most this much text above a dateline is taken as page chrome
 _LEAD_MAX = 40
 
 
@@ -51,7 +52,8 @@ class _Header:
 
 def clean_text(text: str) -> str:
     """Normalise whitespace and drop junk lines and the footer; keeps the article's own text intact."""
-    lines = [_norm_line(line) for line in unicodedata.normalize("NFC", text).replace("\r\n", "\n").split("\n")]
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    lines = [_norm_line(line) for line in text.split("\n")]
     kept: list[str] = []
     total = sum(len(line) for line in lines) or 1
     seen = 0
@@ -79,6 +81,8 @@ def _find_header(lines: list[str]) -> _Header:
         m = _DATELINE.match(line)
         if not m or len(line) > 80 or re.search(r"[，,。！？；]", m.group("rest")):
             continue
+        if sum(len(t) for t in lines[:i]) > _CHROME_MAX:  # long text above a date is article, not page chrome
+            break
         title = next((t for t in reversed(lines[:i]) if _is_headline(t)), None)
         src = _SOURCE.search(line)
         rest = m.group("rest").strip()

@@ -16,6 +16,14 @@ _COUNT = re.compile(
     r"(?:\d+(?:\.\d+)?|[一二三四五六七八九十百千万两]+)\s*(?:多|余)?\s*(?:[个家次名位项万亿元人倍届批座所条件台户篇%％]|多人|余人)"
     r"|第[\d一二三四五六七八九十]+"
 )
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_MONTHS = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+_EN_TYPES = {  # the same checks for a sentence in English
+    "number": re.compile(r"\d[\d,.]*\s*(?:%|percent|million|billion|thousand|people|times)?|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred)\b", re.I),
+    "date": re.compile(rf"\b{_MONTHS}\s+\d{{1,2}}\b|\b\d{{1,2}}\s+{_MONTHS}|\b(?:19|20)\d{{2}}\b"),
+    "person": re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z'\-]+)+\b"),
+    "place": re.compile(r"\b(?:in|at|from)\s+(?:the\s+)?[A-Z][a-z]+"),
+}
 _PEOPLE = re.compile(r"\bpeople\b|\bpersons\b|\battendees\b|人数|多少人")
 _HEADCOUNT = re.compile(r"\d+\s*(?:余|多)?人")
 _GENERIC_EN = frozenset("people person one ones thing things year years time times title kind type".split())
@@ -110,6 +118,9 @@ class Evidence:
     @staticmethod
     def fits_type(answer_type: str | None, text: str, question: str = "") -> bool:
         """Type check alone; a count must be one the question does not already state."""
+        if answer_type and not _CJK.search(text):
+            rx = _EN_TYPES[answer_type]
+            return any(m.group(0) not in question for m in rx.finditer(text))
         if answer_type == "number":
             return any(m.group(0) not in question for m in _COUNT.finditer(text))
         if answer_type == "date":
