@@ -46,6 +46,12 @@ def rss_parts_mb() -> dict[str, float]:
     return out
 
 
+def major_faults() -> int:
+    """Page faults of this process that had to read from disk so far."""
+    with open("/proc/self/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[9])
+
+
 def peak_rss_mb() -> float:
     """Peak resident set size of this process so far (MiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -117,7 +117,7 @@ def main() -> None:
         if kind.startswith("hnsw"):
             row["params"] = {"M": index.hnsw.nb_neighbors(1), "efSearch": index.hnsw.efSearch, "efConstruction": index.hnsw.efConstruction}
             if a.sweep:
-                for ef in (32, 128, 256):
+                for ef in (32, 64, 128, 512):
                     index.hnsw.efSearch = ef
                     row[f"efSearch={ef}"] = {"recall_at_10": round(recall(index, qv, truth), 4), "gold_doc_in_top50": round(gold_hits(index, qv, gold, row_doc), 4), "latency_k50": latency(index, qv, 50)}
         if kind == "ivfpq":

@@ -17,7 +17,7 @@ import logging
 import time
 from pathlib import Path
 
-from bench.common import emit, load_avg, peak_rss_mb, queries, rss_mb, rss_parts_mb, summary_ms
+from bench.common import emit, load_avg, major_faults, peak_rss_mb, queries, rss_mb, rss_parts_mb, summary_ms
 
 
 def main() -> None:
@@ -64,6 +64,7 @@ def main() -> None:
     mem["rss_after_warm_mb"] = rss_mb()
     mem_parts["after_warm"] = rss_parts_mb()
     load = {"before": load_avg()}
+    faults = major_faults()
 
     # retrieval and answer alternate question by question, so both see the same machine load; which of
     # the two sees a question first (cold BM25 pages, chunk rows) alternates too
@@ -91,6 +92,7 @@ def main() -> None:
         for step in steps if i % 2 == 0 else steps[::-1]:
             step(q)
 
+    faults = major_faults() - faults
     components: dict[str, dict] = {}
     if a.components:
         from rag import dense
@@ -148,6 +150,7 @@ def main() -> None:
             "retrieval": summary_ms(retrieval),
             "ask": summary_ms(ask),
             "ask_refused": refused,
+            "major_page_faults_during_runs": faults,
             "ask_stages": {k: summary_ms(v) for k, v in stage.items()},
             "components": components,
             "load": load,
