@@ -36,6 +36,8 @@ _DATELINE = re.compile(
 )
 _SOURCE = re.compile(r"来源\s*[:：]\s*(?P<src>[^\s|]+)")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
+# A bare year set off like a word ("in 2019,", "(2015)"): not "2000多人", "3.2015", "12,2019,000"
+_BARE_YEAR = re.compile(r"(?<![\w.,])((?:19|20)\d{2})(?!\w|[.,]\d)")
 _SENTENCE_DATE = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})年(?P<m>\d{1,2})月(?:(?P<d>\d{1,2})日)?")
 _TITLE_MAX = 60
 _CHROME_MAX = 300  # at most this much text above a dateline is taken as page chrome
@@ -120,7 +122,8 @@ def clean(article: RawArticle) -> Document:
     meta = article.meta
     first_dated = _SENTENCE_DATE.search(text)
     date = meta.get("date") or header.date or (_iso(first_dated) if first_dated and first_dated.group("d") else None)
-    years = tuple(sorted({int(y) for y in _YEAR.findall(text)} | ({int(date[:4])} if date else set())))
+    found = _YEAR.findall(text) + _BARE_YEAR.findall(text)
+    years = tuple(sorted({int(y) for y in found} | ({int(date[:4])} if date else set())))
     return Document(
         doc_id=article.doc_id,
         text=text,

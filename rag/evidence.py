@@ -6,7 +6,7 @@ import math
 import re
 
 from .keyword import KeywordIndex, tokenize, words as keyword_words
-from .query import Query, english_words, names, translations
+from .query import Query, english_words, glossed, names, translations
 
 _QUESTION_RX = re.compile(
     r"有哪些|哪些|哪个|哪位|哪里|哪儿|哪一年|哪年|哪天|什么时候|什么样|什么|多少|几月几日|几个|第几|几位|几家|几次|是否|"
@@ -64,10 +64,13 @@ class Evidence:
         groups = [tuple(zh) for zh in found.values()]
         groups += [(w,) for w in english_words(query.text) if w in self.keyword.vocab]
         groups += [(t,) for t in keyword_words(" ".join(re.findall(r"[\u3400-\u9fff]+", query.text))) if len(t) > 1]
-        terms = [(max(self.idf(t) for t in g), g) for g in dict.fromkeys(groups)]
+        groups = list(dict.fromkeys(groups))
+        known = [max(self.idf(t) for t in g if self.keyword.df(t)) for g in groups if any(self.keyword.df(t) for t in g)]
+        weight = sorted(known)[len(known) // 2] if known else 1.0  # the median term's
+        terms = [(max((self.idf(t) for t in g if self.keyword.df(t)), default=weight), g) for g in groups]
         covered = {w for phrase in found for w in phrase.split()} | set(english_words(query.text)) & set(self.keyword.vocab)
+        covered |= glossed(query.text)  # 'Xu Chuanguang (徐传光)': the Chinese name is a term of its own
         missing = [w for w in english_words(query.text) if w not in covered and w not in _GENERIC_EN]
-        weight = sorted(w for w, _ in terms)[len(terms) // 2] if terms else 1.0
         return terms + [(weight, ())] * len(missing)  # untranslatable words can never be matched
 
     def required(self, query: Query) -> list[tuple[str, ...]]:

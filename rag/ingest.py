@@ -116,7 +116,7 @@ def ingest(
     report.removed = sorted(set(known) - seen) if prune else []
     added, report.embed_seconds = _embed_all(list(todo.values()), embedder, progress, batch_size)
     report.chunks_embedded = sum(len(a.chunks) for a in added)
-    if added or report.removed or base is None:
+    if added or report.removed or base is None or base.stale_tokens:
         path = write_version(index_dir, base, set(report.updated) | set(report.removed), added, params)
         manifest = json.loads((path / "manifest.json").read_text())
     else:

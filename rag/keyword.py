@@ -1,4 +1,4 @@
-"""Keyword search: BM25 (bm25s) over jieba words plus CJK character bigrams, built at ingest and saved."""
+"""Keyword search: BM25 (bm25s) over jieba words, English stems and CJK character bigrams, built at ingest and saved."""
 
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ import numpy as np
 
 logger = logging.getLogger(__name__)
 
-TOKENIZER_ID = "jieba-search+cjk-bigrams/1"
+TOKENIZER_ID = "jieba-search+en-stems+cjk-bigrams/2"
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
 _WORD = re.compile(r"[\w\u3400-\u9fff]")
+_LATIN = re.compile(r"[a-z]+")
 _STOP = frozenset("的 了 在 是 和 与 及 或 也 都 就 而 并 对 为 于 以 将 把 被 从 等 之 其 这 那 有 个 a an the of to in on for and or is are was were be by with what which who when where how did do does".split())
 
 
@@ -40,9 +41,27 @@ def _jieba():  # type: ignore[no-untyped-def]
     return jieba
 
 
+@cache
+def _stemmer():  # type: ignore[no-untyped-def]
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
 def words(text: str) -> list[str]:
-    """jieba search-mode words, lower-cased, without stop words and punctuation."""
-    return [w for w in (w.lower().replace(" ", "") for w in _jieba().lcut_for_search(text) if _WORD.search(w)) if w not in _STOP]
+    """jieba search-mode words, lower-cased, without stop words, punctuation and lone letters.
+
+    An English word is followed by its Snowball stem when that differs ("released" -> "released",
+    "releas"), so other forms of the word match too while the exact form still scores higher.
+    """
+    out = []
+    for w in (w.lower().replace(" ", "") for w in _jieba().lcut_for_search(text) if _WORD.search(w)):
+        if w in _STOP or (len(w) == 1 and "a" <= w <= "z"):
+            continue
+        out.append(w)
+        if _LATIN.fullmatch(w) and (stem := _stemmer().stemWord(w)) != w:
+            out.append(stem)
+    return out
 
 
 def tokenize(text: str) -> list[str]:

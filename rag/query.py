@@ -14,7 +14,11 @@ _LIST = re.compile(rf"哪些|哪几|列举|\b(?:which|what)\s+(?:{_AUX}\w+\s+)?{
 _TYPES = {
     "number": re.compile(r"多少|几[个位家次人名项届年]|数量|人数|\bhow (?:many|much)\b|\bnumber of\b|\bwhat (?:was|is) .*(?:rate|gdp|figure|percentage)", re.I),
     "date": re.compile(r"什么时候|何时|哪一?年|哪天|几月|日期|\bwhen\b|\bwhat (?:date|year)\b", re.I),
-    "person": re.compile(r"谁|哪位|何人|\bwho\b|\bwhose\b", re.I),
+    "person": re.compile(
+        r"谁|哪位|何人|\bwho\b|\bwhose\b|\bwhich (?:[a-z\-]+ ){0,3}(?:director|mayor|minister|chairman|chairwoman|"
+        r"president|secretary|governor|manager|spokesman|spokesperson|professor)\b",
+        re.I,
+    ),
     "place": re.compile(r"在哪|哪里|何地|什么地方|\bwhere\b|\bwhich (?:venue|place)\b|\bin which venue\b", re.I),
 }
 _CALENDAR = frozenset(
@@ -81,6 +85,16 @@ def english_words(text: str) -> list[str]:
     """Content words of an English question, lower-cased, with simple plural/past forms folded."""
     words = [w.lower() for w in re.findall(r"[A-Za-z][A-Za-z\-']+", text)]
     return [w for w in words if w not in _EN_STOP and len(w) > 1]
+
+
+_CN_MONTH = re.compile(r"^(十[一二]?|[一二三四五六七八九])月(?:份)?$")
+_CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10, "十一": 11, "十二": 12}
+_GLOSSED = re.compile(r"((?:[A-Z][a-z'\-]+\s+){0,3}[A-Z][a-z'\-]+)\s*[(（]\s*[\u3400-\u9fff]{2,}\s*[)）]")
+
+
+def glossed(text: str) -> set[str]:
+    """English words that a Chinese form in brackets right after them stands for: 'Xu Chuanguang (徐传光)'."""
+    return {w.lower() for m in _GLOSSED.finditer(text) for w in m.group(1).split()}
 
 
 def _variants(word: str) -> list[str]:
@@ -153,6 +167,8 @@ def translations(text: str, vocab: Collection[str] | None = None, per_word: int 
         found = [zh for v in _variants(phrase) for zh in glossary.get(v, ())]
         found += _NAMES.get(phrase, []) if phrase in proper else []
         hits = [zh for zh in found if vocab is None or zh in vocab]
+        if vocab is None or "月" in vocab:  # news writes "9月" (indexed as 9 + 月) more often than "九月"
+            hits += [f"{_CN_DIGITS[m.group(1)]}月" for m in map(_CN_MONTH.match, found) if m]
         if hits:
             out[phrase] = list(dict.fromkeys(hits))[:per_word]
     return out

@@ -22,7 +22,7 @@ import numpy as np
 
 from . import dense
 from .errors import IndexMismatchError, IndexNotFoundError
-from .keyword import TOKENIZER_ID, KeywordIndex
+from .keyword import TOKENIZER_ID, KeywordIndex, tokenize
 from .types import Chunk, Document
 
 logger = logging.getLogger(__name__)
@@ -75,7 +75,17 @@ class IndexStore:
                 f"index at {index_dir} was built with embedder {manifest['embedder']!r}, not {embedder_id!r}: "
                 "use the same embedder setting or rebuild with `rag ingest --rebuild`"
             )
+        if manifest.get("tokenizer") != TOKENIZER_ID:
+            logger.warning(
+                "index at %s has keyword tokens of %s, this version makes %s: keyword search works but misses the "
+                "new tokens until `rag ingest` re-tokenizes it (no re-embedding)", index_dir, manifest.get("tokenizer"), TOKENIZER_ID
+            )
         return cls(path, manifest)
+
+    @property
+    def stale_tokens(self) -> bool:
+        """Whether the keyword tokens were made by another tokenizer than this version's."""
+        return self.manifest.get("tokenizer") != TOKENIZER_ID
 
     def __len__(self) -> int:
         return int(self.manifest["chunks"])
@@ -158,6 +168,8 @@ def _write_locked(
     db = sqlite3.connect(work / "chunks.sqlite")
     db.executescript(_SCHEMA)
     keep_rows = _copy_base(db, base, remove) if base else np.zeros(0, np.int64)
+    if base is not None and base.stale_tokens:
+        _retokenize(db)
     _insert(db, added, first_row=len(keep_rows))
     db.commit()
     parts = [base.vectors()[keep_rows]] if base is not None and len(keep_rows) else []
@@ -214,6 +226,16 @@ def _copy_base(db: sqlite3.Connection, base: IndexStore, remove: set[str]) -> np
     db.commit()
     db.execute("DETACH DATABASE old")
     return keep
+
+
+def _retokenize(db: sqlite3.Connection) -> None:
+    """Keyword tokens of every chunk again, with this version's tokenizer (the vectors stay)."""
+    got = db.execute("SELECT c.row, c.text, d.title FROM chunks c JOIN documents d USING (doc_id)").fetchall()
+    logger.info("re-tokenizing %d chunks for keyword search (%s)", len(got), TOKENIZER_ID)
+    db.executemany(
+        "UPDATE chunks SET tokens = ? WHERE row = ?", [(" ".join(tokenize(f"{title or ''} {text}")), row) for row, text, title in got]
+    )
+    db.commit()
 
 
 def _insert(db: sqlite3.Connection, added: list[NewDocument], first_row: int) -> None:

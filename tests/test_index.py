@@ -128,3 +128,43 @@ def test_kill_during_ingest_leaves_previous_index_intact(ingest_hash, tmp_path: 
     report, _ = ingest_hash(big)
     assert report.documents == 405
     assert not [p for p in index.iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_english_words_match_their_other_forms(ingest_hash, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from rag.embed import HashEmbedder
+    from rag.retrieve import HybridRetriever
+
+    folder = tmp_path / "en"
+    folder.mkdir()
+    (folder / "game.txt").write_text("The game was launched on May 15, 2012. Console releases followed.", encoding="utf-8")
+    (folder / "tennis.txt").write_text("Simona Halep won the ladies' singles title at Wimbledon in 2019.", encoding="utf-8")
+    _, index = ingest_hash(folder)
+    store = IndexStore.open(index)
+    retriever = HybridRetriever(store, HashEmbedder())
+    for question, doc in (("When was the console version released?", "game.txt"), ("Any single titles?", "tennis.txt")):
+        hits = retriever.search(retriever.analyze(question), 1, modes=("bm25",))
+        assert [h.chunk.doc_id for h in hits] == [doc], question
+    assert 2019 in store.document("tennis.txt").years  # a year written without 年 counts as mentioned
+
+
+def test_index_from_an_older_tokenizer_is_retokenized_without_embedding(ingest_hash, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    from rag.keyword import TOKENIZER_ID
+
+    folder = tmp_path / "en"
+    folder.mkdir()
+    (folder / "game.txt").write_text("Console versions were released the following year.", encoding="utf-8")
+    _, index = ingest_hash(folder)
+    old = IndexStore.open(index)
+    manifest = {**old.manifest, "tokenizer": "jieba-search+cjk-bigrams/1"}  # what an earlier version wrote
+    (old.path / "manifest.json").write_text(json.dumps(manifest))
+    with sqlite3.connect(old.path / "chunks.sqlite") as db:
+        db.execute("UPDATE chunks SET tokens = 'console versions released following year'")
+    vectors = old.vectors().copy()
+    old.close()
+    report, _ = ingest_hash(folder)
+    new = IndexStore.open(index)
+    assert report.chunks_embedded == 0 and new.path != old.path and new.manifest["tokenizer"] == TOKENIZER_ID
+    assert (new.vectors() == vectors).all()
+    assert "releas" in new.db.execute("SELECT tokens FROM chunks").fetchone()[0].split()
