@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 
 CONFIGS = {
     "naive": "LangChain RecursiveCharacterTextSplitter (500/50, default separators) + FAISS vector store, top-k similarity",
-    "bm25": "keyword search only (BM25 over jieba words + CJK bigrams)",
+    "bm25": "keyword search only (BM25 over jieba words, English stems, CJK bigrams)",
     "dense": "dense search only (FAISS over the index's chunks)",
     "hybrid": "the default Assistant: dense + BM25, reciprocal-rank fusion",
     "hybrid-weighted": "hybrid with weighted score fusion (fusion=weighted)",
