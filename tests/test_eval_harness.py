@@ -117,3 +117,12 @@ def test_cache_key_covers_corpus_embedder_settings_and_index_code(tmp_path: Path
     assert changed != key
     monkeypatch.setattr(corpus, "code_hash", lambda: "another library version")
     assert corpus.corpus_key(tmp_path, "e5", s) != changed
+
+
+def test_default_pipeline_meets_the_seed_gold_targets(real_index: Path, tmp_path: Path) -> None:
+    """The whole seed gold set through the default pipeline: >= 90% right, cited precisely, no invented answer."""
+    report = run(GOLD, index=real_index, configs=("hybrid",), out=tmp_path)
+    assert report.value("hybrid", "overall_accuracy") >= 0.9
+    assert report.value("hybrid", "citation_precision") >= 0.95
+    assert report.value("hybrid", "refusal_accuracy") == 1.0
+    assert report.value("hybrid", "answer_accuracy", "zh") == 1.0
