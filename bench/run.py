@@ -197,7 +197,8 @@ def targets(res: dict) -> list[dict]:
     o = q.get("100k", {}).get("retrieval", {}).get("p50_ms")
     rows.append({"target": ">= 20x faster than rebuild-per-query at 100k", "measured": round(b / o, 1) if b and o else None, "ok": bool(b and o and b / o >= 20)})
     e5 = res.get("ingest", {}).get("e5", {})
-    rows.append({"target": "work outside the embedding model < 10% of ingest time (e5 ingest of the corpus)", "measured": e5.get("outside_embedding_pct"), "ok": (e5.get("outside_embedding_pct") or 100) < 10})
+    scope = "the whole corpus" if e5.get("documents", 0) >= 1000 else f"{e5.get('documents')} docs, where fixed start-up costs weigh more"
+    rows.append({"target": f"work outside the embedding model < 10% of ingest time (e5 ingest of {scope})", "measured": e5.get("outside_embedding_pct"), "ok": (e5.get("outside_embedding_pct") or 100) < 10})
     m = r1m.get("memory_mb", {})
     rows.append({"target": "loaded 1M-chunk index < 2 GB resident (IndexStore.open / Assistant loaded)", "measured": f"{_f(m.get('rss_after_store_open_mb'), 0)} / {_f(m.get('rss_after_assistant_load_mb'), 0)} MB" if m else None, "ok": bool(m) and m.get("rss_after_assistant_load_mb", 1e9) < 2048})
     a100 = q.get("100k", {}).get("ask", {}).get("p50_ms")

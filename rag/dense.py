@@ -29,7 +29,7 @@ def build(vectors: np.ndarray, kind: str, hnsw_m: int = 32, ef_search: int = EF_
     float32 memory (at 1M x 384 dims: 0.4 GB of codes + 0.26 GB of graph instead of 1.5 + 0.26 GB)
     for about one point of recall@10 against exact search (200k chunks: 0.917 vs 0.928 at efSearch 64).
     ``ef_search``: at 1M chunks efSearch 64/128/256 find a question's gold article in the top 50 for
-    ~90/95/98% of the news_public questions (exact search: 98.7%) in 0.3/0.4/0.7 ms (bench/README.md).
+    ~91/95/98% of the news_public questions (exact search: 98.7%) in about 0.3/0.5/0.6-0.9 ms (bench/results.md).
     """
     n, dim = vectors.shape
     kind = choose(kind, n)
