@@ -264,7 +264,7 @@ def table(res: dict) -> str:
             extra = "; ".join(f"{key}: recall {v['recall_at_10']}, gold {v.get('gold_doc_in_top50')}, p50 {v['latency_k50']['p50_ms']} ms" for key, v in k.items() if "=" in key)
             extra = f"gold article in top 50: {k.get('gold_doc_in_top50')}; " + extra
             params = ", ".join(f"{a}={b}" for a, b in (k.get("params") or {}).items())
-            row("dense index", f"{kind} ({k['type']}) @ {name}", d["chunks"], k["latency_k50"]["p50_ms"], k["latency_k50"]["p95_ms"], "", f"{k['bytes'] / 2**20:,.0f} (file) / +{k['rss_growth_mb']:,.0f} RSS", k["build_s"], k["recall_at_10"],
+            row("dense index", f"{kind} ({k['type']}) @ {name}", d["chunks"], k["latency_k50"]["p50_ms"], k["latency_k50"]["p95_ms"], "", f"{k['bytes'] / 2**20:,.0f} (file) / +{k['rss_growth_mb']:,.0f} RSS", k["build_s"], f"{k['recall_at_10']:.3f}",
                 "; ".join(x for x in (params, "k=50, one question per search", extra) if x))
     return "\n".join(lines)
 
@@ -288,7 +288,7 @@ def markdown(res: dict) -> str:
         f"langchain-classic {v.get('langchain_classic')}, rank_bm25 {v.get('rank_bm25')}.",
         "",
         "Load averages (1-minute) before→after each measurement are in the notes: other jobs shared this machine.",
-        *([f"Stages re-measured after the full run (same code, fresh workers, merged in): {reruns(res)}."] if res.get("rerun") else []),
+        *([f"Stages re-measured after the full run (fresh workers, merged in; code changes between runs: bench/README.md): {reruns(res)}."] if res.get("rerun") else []),
         "Sizes above the real corpus are the real index plus SYNTHETIC filler (resampled real sentences, perturbed real vectors); see bench/README.md.",
         "",
         table(res),
