@@ -75,12 +75,13 @@ class IndexStore:
                 f"index at {index_dir} was built with embedder {manifest['embedder']!r}, not {embedder_id!r}: "
                 "use the same embedder setting or rebuild with `rag ingest --rebuild`"
             )
-        if manifest.get("tokenizer") != TOKENIZER_ID:
+        store = cls(path, manifest)
+        if store.stale_tokens:
             logger.warning(
                 "index at %s has keyword tokens of %s, this version makes %s: keyword search works but misses the "
                 "new tokens until `rag ingest` re-tokenizes it (no re-embedding)", index_dir, manifest.get("tokenizer"), TOKENIZER_ID
             )
-        return cls(path, manifest)
+        return store
 
     @property
     def stale_tokens(self) -> bool:
