@@ -15,10 +15,11 @@ from .types import Hit
 
 logger = logging.getLogger(__name__)
 
+_CJK = re.compile(r"[\u3400-\u9fff]")
 _ENDS_SENTENCE = re.compile(r"[。！？；!?;][”’」』）)】》\"']*$")
 NOT_FOUND = {"zh": "资料库中没有找到相关信息。", "en": "The archive does not contain this."}
 LIST_BONUS = 0.2  # for a sentence that enumerates what a list question asks for
-EN_LEAD = "From the archive (quoted in Chinese):\n"
+EN_LEAD = {True: "From the archive (quoted in Chinese):\n", False: "From the archive:\n"}  # by whether a quote is Chinese
 
 
 class Generator(Protocol):
@@ -112,11 +113,11 @@ class ExtractiveGenerator:
         chosen = self.select(query, passages, doc_years or {})
         if not chosen:
             return
+        quotes = [(x.n, passages[x.n - 1].chunk.text[x.start : x.end]) for x in chosen]
         if query.lang == "en":
-            yield EN_LEAD
-        for x in chosen:
-            sent = passages[x.n - 1].chunk.text[x.start : x.end]
-            yield sent + f"[{x.n}]" + ("" if _ENDS_SENTENCE.search(sent) else "\n")
+            yield EN_LEAD[any(_CJK.search(sent) for _, sent in quotes)]
+        for n, sent in quotes:
+            yield sent + f"[{n}]" + ("" if _ENDS_SENTENCE.search(sent) else "\n")
 
 
 def _with_title(sentence: str, hit: Hit) -> str:

@@ -11,6 +11,7 @@ import pytest
 from langchain_core.language_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
+from rag import Assistant
 from rag.errors import InputError
 from rag.generate import ChatGenerator, chat_model
 
@@ -33,12 +34,23 @@ def test_search_finds_the_cities_chunk(real_index: Path, question: str, top: int
 
 def test_english_example_names_six_cities_with_citation(assistant) -> None:  # type: ignore[no-untyped-def]
     answer = assistant.ask("which cities were named in 2015?")
-    assert not answer.refused
+    assert not answer.refused and answer.text.startswith("From the archive (quoted in Chinese):")
     assert all(c in answer.text for c in CITIES)
     assert SHENZHEN in {c.doc_id for c in answer.citations}
     assert "[1]" in answer.text
     for c in answer.citations:  # the highlighted span lies inside its passage
         assert c.start <= c.quote_start < c.quote_end <= c.end
+
+
+def test_english_question_over_english_text_is_quoted_as_english(ingest_hash, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "en"
+    folder.mkdir()
+    (folder / "game.txt").write_text("Blizzard said the game was launched on May 15, 2012. Console versions followed.", encoding="utf-8")
+    (folder / "tennis.txt").write_text("Simona Halep won the ladies' singles title at Wimbledon in 2019.", encoding="utf-8")
+    _, index = ingest_hash(folder)
+    answer = Assistant.load(index, embedder="hash").ask("When was the game launched?")
+    assert not answer.refused and answer.text.startswith("From the archive:\n") and "May 15, 2012" in answer.text
+    assert [c.doc_id for c in answer.citations] == ["game.txt"]
 
 
 def test_chinese_question_answered_with_exact_span(assistant) -> None:  # type: ignore[no-untyped-def]
@@ -104,7 +116,6 @@ def test_llm_answer_is_checked_and_renumbered(assistant) -> None:  # type: ignor
 
 
 def test_prompt_injection_in_an_article_is_only_text(tmp_path: Path, seeds_copy: Path) -> None:
-    from rag import Assistant
     from rag.embed import get_embedder
     from rag.ingest import ingest
     from rag.settings import Settings
