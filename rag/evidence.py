@@ -74,13 +74,17 @@ class Evidence:
         return terms + [(weight, ())] * len(missing)  # untranslatable words can never be matched
 
     def required(self, query: Query) -> list[tuple[str, ...]]:
-        """Alternatives that evidence must contain: the names in an English question, a title asked about."""
+        """Alternatives (lower-case) that evidence must contain: the names in an English question, a title asked about.
+
+        For an English question each group holds the English word and its indexed Chinese forms, so the
+        same check holds for English and Chinese passages.
+        """
         if query.lang == "zh":
             return [(t,) for t in _TITLE_WORD.findall(query.text)] if query.answer_type == "person" else []
-        out = names(query.text, self.keyword.vocab)
+        out = [(*forms, noun) for noun, forms in names(query.text, self.keyword.vocab)]
         found = translations(query.text, self.keyword.vocab)
         if query.answer_type == "person":
-            out += [tuple(zh) for w, zh in found.items() if any(_TITLE_WORD.fullmatch(z) for z in zh)]
+            out += [(*zh, w) for w, zh in found.items() if any(_TITLE_WORD.fullmatch(z) for z in zh)]
         return out
 
     def idf(self, token: str) -> float:

@@ -86,7 +86,7 @@ class ExtractiveGenerator:
                 if sent in seen or len(sent) < 6 or not self.evidence.fits(query, sent):
                     continue
                 seen.add(sent)
-                if not all(any(a in _with_title(sent, hit) for a in alts) for alts in required):
+                if not all(any(a in _with_title(sent, hit).lower() for a in alts) for alts in required):
                     continue
                 if nouns and not any(noun in sent for noun in nouns):
                     continue

@@ -144,8 +144,8 @@ _NAMES: dict[str, list[str]] = {}  # proper noun -> headwords whose first gloss 
 _COMMON: set[str] = set()  # words that start a lower-case gloss: common words, not names (filled by _glossary)
 
 
-def names(text: str, vocab: Collection[str] | None = None) -> list[tuple[str, ...]]:
-    """For each capitalised name in an English question (Shenzhen, Baotou), its indexed Chinese forms."""
+def names(text: str, vocab: Collection[str] | None = None) -> list[tuple[str, tuple[str, ...]]]:
+    """Each capitalised name in an English question (shenzhen, baotou) that has indexed Chinese forms, with them."""
     _glossary()
     out = []
     for noun in proper_nouns(text):
@@ -153,7 +153,7 @@ def names(text: str, vocab: Collection[str] | None = None) -> list[tuple[str, ..
             continue
         forms = tuple(zh for zh in dict.fromkeys(_NAMES.get(noun, ())) if vocab is None or zh in vocab)
         if forms:
-            out.append(forms)
+            out.append((noun, forms))
     return out
 
 
