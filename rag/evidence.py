@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 
-from .keyword import KeywordIndex, tokenize, words as keyword_words
+from .keyword import KeywordIndex, _jieba as keyword_jieba, tokenize, words as keyword_words
 from .query import Query, english_words, glossed, names, translations
 
 _QUESTION_RX = re.compile(
@@ -35,6 +36,7 @@ _TITLE = re.compile(
     r"(?:书记|市长|省长|县长|区长|局长|主任|司长|部长|厅长|处长|会长|院长|校长|总裁|总经理|董事长|主席|巡视员|秘书长|参事|"
     r"总工程师|教授|记者|通讯员|编辑|委员|副总裁|理事长|总监|先生|女士)[\u4e00-\u9fff]{2,3}"
 )
+_PERSON_FLAGS = frozenset({"nr", "nrfg", "nrt", "nt"})  # jieba: person, foreign person, transliterated name, organisation
 _PLACE = re.compile(r"[省市县区州镇村]|中心|宾馆|酒店|会堂|大厦|广场|园区|博览|会场|礼堂")
 
 
@@ -135,10 +137,19 @@ class Evidence:
         if answer_type == "place":
             return bool(_PLACE.search(text))
         if answer_type == "person":
-            return _has_person(text)
+            return _has_person(text, question)
         return True
 
 
-def _has_person(text: str) -> bool:
-    """News names people by title: '市长杜学军', '副市长安润生主持', '教授程虹'."""
-    return bool(_TITLE.search(text))
+def _has_person(text: str, question: str = "") -> bool:
+    """News names people by title ('市长杜学军', '教授程虹') or alone, as jieba's tagger finds them ('何立峰强调')."""
+    return bool(_TITLE.search(text)) or any(w not in question for w in _people(text))
+
+
+@lru_cache(maxsize=4096)
+def _people(text: str) -> tuple[str, ...]:
+    """Person and organisation names in ``text`` by jieba's part-of-speech tagger (two characters or more)."""
+    keyword_jieba()
+    import jieba.posseg
+
+    return tuple(w for w, flag in jieba.posseg.lcut(text) if flag in _PERSON_FLAGS and len(w) > 1)

@@ -83,7 +83,7 @@ class ExtractiveGenerator:
             spans = sentences(text)
             for i, (s, e) in enumerate(spans):
                 sent = text[s:e]
-                if sent in seen or len(sent) < 6 or not self.evidence.fits(query, sent):
+                if sent in seen or len(sent) < 6:
                     continue
                 seen.add(sent)
                 if not all(any(a in _with_title(sent, hit).lower() for a in alts) for alts in required):
@@ -94,7 +94,7 @@ class ExtractiveGenerator:
                 own = self.evidence.coverage(terms, _with_title(sent, hit))
                 near = self.evidence.coverage(terms, _with_title(window, hit))
                 cov = (1 - self.context_weight) * (own + near) / 2 + self.context_weight * context
-                if cov >= self.min_coverage and near >= self.min_own:
+                if cov >= self.min_coverage and near >= self.min_own and self.evidence.fits(query, sent):
                     bonus = LIST_BONUS if self.evidence.enumerates(nouns, sent) else 0.0
                     scored.append(Scored(n, s, e, cov + bonus - 0.01 * n))
         if not scored:
