@@ -59,6 +59,16 @@ def test_english_questions_over_english_text(ingest_hash, tmp_path) -> None:  # 
     assert "Abdulrazak Gurnah" in answer.text and [c.doc_id for c in answer.citations] == ["nobel.txt"]
 
 
+def test_who_question_finds_a_name_without_a_title(ingest_hash, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "zh"
+    folder.mkdir()
+    (folder / "a.txt").write_text("7月28日电视电话会议召开。何立峰强调，城中村改造是一项复杂艰巨的系统工程。", encoding="utf-8")
+    (folder / "b.txt").write_text("城中村改造工作稳步推进，多地出台方案。", encoding="utf-8")
+    _, index = ingest_hash(folder)
+    answer = Assistant.load(index, embedder="hash").ask("谁强调了城中村改造工作？")
+    assert not answer.refused and "何立峰" in answer.text and answer.citations[0].doc_id == "a.txt"
+
+
 def test_chinese_question_answered_with_exact_span(assistant) -> None:  # type: ignore[no-untyped-def]
     answer = assistant.ask("哪些城市在2015年成为第二批全国质量强市示范城市?")
     doc = assistant.store.document(SHENZHEN)
