@@ -37,7 +37,10 @@ _TITLE = re.compile(
     r"总工程师|教授|记者|通讯员|编辑|委员|副总裁|理事长|总监|先生|女士)[\u4e00-\u9fff]{2,3}"
 )
 _PERSON_FLAGS = frozenset({"nr", "nrfg", "nrt", "nt"})  # jieba: person, foreign person, transliterated name, organisation
-_PLACE = re.compile(r"[省市县区州镇村]|中心|宾馆|酒店|会堂|大厦|广场|园区|博览|会场|礼堂")
+_PLACE = re.compile(
+    r"[省市县区州镇村]|中心|宾馆|酒店|会堂|大厦|广场|园区|博览|会场|礼堂"
+    r"|在[\u4e00-\u9fff]{2,8}(?:举行|举办|召开|开幕|揭幕|开赛|落幕|闭幕)"  # '在福建厦门举行'
+)
 
 
 class Evidence:

@@ -101,7 +101,14 @@ class ExtractiveGenerator:
             return []
         scored.sort(key=lambda x: x.score, reverse=True)
         limit = self.max_sentences + (1 if query.is_list else 0)
-        return [x for x in scored if x.score >= self.keep_ratio * scored[0].score][:limit]
+        chosen: list[tuple[Scored, str]] = []
+        for x in scored:
+            sent = passages[x.n - 1].chunk.text[x.start : x.end]
+            if x.score < self.keep_ratio * scored[0].score or len(chosen) == limit:
+                break
+            if not any(sent in other or other in sent for _, other in chosen):  # the same report in two articles
+                chosen.append((x, sent))
+        return [x for x, _ in chosen]
 
     def generate(
         self,

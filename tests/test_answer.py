@@ -69,6 +69,17 @@ def test_who_question_finds_a_name_without_a_title(ingest_hash, tmp_path) -> Non
     assert not answer.refused and "何立峰" in answer.text and answer.citations[0].doc_id == "a.txt"
 
 
+def test_the_same_report_in_two_articles_is_quoted_once(ingest_hash, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "zh"
+    folder.mkdir()
+    report = "2022年中国金鸡百花电影节开幕式于10日下午在福建厦门举行。"
+    (folder / "a.txt").write_text(f"本报厦门11月10日电 {report}", encoding="utf-8")
+    (folder / "b.txt").write_text(f"{report}影片展映同步开启。", encoding="utf-8")
+    _, index = ingest_hash(folder)
+    answer = Assistant.load(index, embedder="hash").ask("2022年金鸡百花电影节在哪里举行")
+    assert not answer.refused and answer.text.count("福建厦门举行") == 1 and len(answer.citations) == 1
+
+
 def test_chinese_question_answered_with_exact_span(assistant) -> None:  # type: ignore[no-untyped-def]
     answer = assistant.ask("哪些城市在2015年成为第二批全国质量强市示范城市?")
     doc = assistant.store.document(SHENZHEN)
