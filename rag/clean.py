@@ -22,6 +22,8 @@ _JUNK_LINE = re.compile(
     r"|(?:上一篇|下一篇|返回顶部|返回列表|打印本页|关闭窗口|收藏本文).*"
     r")$"
 )
+# A share bar at the start of a line, the article running on after it on the same line.
+_SHARE_BAR = re.compile(r"^(?:用微信扫码二维码\s*分享至好友和朋友圈|(?:(?:QQ好友|QQ空间|微信好友|朋友圈|微博|微信|复制链接)\s*){3,})\s*")
 # A line after which the rest of the page is footer (share bars, related links, copyright, disclaimers).
 _TAIL_MARKER = re.compile(
     r"^(?:分享到|相关文章|相关新闻|相关阅读|Copyright|版权所有|©|声明\s*[:：]|图片新闻|最新新闻|最新评论|热门推荐"
@@ -55,7 +57,7 @@ class _Header:
 def clean_text(text: str) -> str:
     """Normalise whitespace and drop junk lines and the footer; keeps the article's own text intact."""
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
-    lines = [_norm_line(line) for line in text.split("\n")]
+    lines = [_SHARE_BAR.sub("", _norm_line(line)) for line in text.split("\n")]
     kept: list[str] = []
     total = sum(len(line) for line in lines) or 1
     seen = 0

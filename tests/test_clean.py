@@ -102,3 +102,15 @@ def test_short_paragraph_starting_with_a_date_is_body_not_dateline() -> None:
     doc = clean(RawArticle("x", f"桂花节开幕\n发布:2024-9-2\n{para}\n第二段。"))
     assert para in doc.text and doc.date == "2024-09-02"
     assert clean(RawArticle("y", f"{para}\n第二段。")).text.startswith(para)
+
+
+def test_share_bar_before_the_article_on_the_same_line_is_removed() -> None:
+    assert clean_text("用微信扫码二维码 分享至好友和朋友圈 中国男篮被分在第六档。") == "中国男篮被分在第六档。"
+    assert clean_text("QQ好友  微博 微信好友   QQ空间 复制链接 12月10日，《三体》动画上线。") == "12月10日，《三体》动画上线。"
+    assert clean_text("微博 微信 等平台上，他说：复制链接无效。") == "微博 微信 等平台上，他说：复制链接无效。"  # words, not a bar
+
+
+def test_years_written_as_words_count_in_english_text() -> None:
+    doc = clean(RawArticle("x", "Simona Halep won the title at Wimbledon in 2019, her second major (after 2018)."))
+    assert {2018, 2019} <= set(doc.years)
+    assert clean(RawArticle("y", "共有2000多人参加，增长3.2015个百分点。")).years == ()
