@@ -32,6 +32,21 @@ def test_search_finds_the_cities_chunk(real_index: Path, question: str, top: int
     assert any(all(c in h["text"] for c in CITIES) for h in hits[:top])
 
 
+@pytest.mark.parametrize("question", ["which cities were named in 2015?", "2019年新命名的全国质量强市示范城市有哪些?"])
+def test_cli_ask_json(real_index: Path, question: str) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "ask", question, "--json", "--index", str(real_index)],
+        capture_output=True, text=True, check=True, cwd=ROOT,
+    )
+    answer = json.loads(out.stdout)
+    if "2019" in question:  # the archive names no cities for 2019: a refusal, not the 2015 list
+        assert answer["refused"] is True and answer["text"] == "资料库中没有找到相关信息。"
+        assert not any(c in answer["text"] for c in CITIES)
+    else:
+        assert answer["refused"] is False and all(c in answer["text"] for c in CITIES)
+        assert SHENZHEN in {c["doc_id"] for c in answer["citations"]}
+
+
 def test_english_example_names_six_cities_with_citation(assistant) -> None:  # type: ignore[no-untyped-def]
     answer = assistant.ask("which cities were named in 2015?")
     assert not answer.refused and answer.text.startswith("From the archive (quoted in Chinese):")
