@@ -23,11 +23,11 @@ def main() -> int:
 
     from rag.chunk import chunk
     from rag.clean import clean
-    from rag.keyword import KeywordIndex, tokenize
+    from rag.keyword import KeywordIndex, chunk_tokens, tokenize
     from rag.load import Skipped, load
 
     docs = [clean(x) for x in load([CORPUS]) if not isinstance(x, Skipped)]
-    lists = [tokenize(f"{c.title or ''} {c.text}") for d in docs for c in chunk(d, 300, 1)] + [[]]
+    lists = [chunk_tokens(c.title, c.text) for d in docs for c in chunk(d, 300, 1)] + [[]]
     old = bm25s.BM25()
     old.index([t or ["\u0000"] for t in lists], show_progress=False)
     new = KeywordIndex.build(iter(lists))

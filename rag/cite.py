@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .chunk import sentences
+from .query import CJK
 from .types import Citation, Hit
 
 logger = logging.getLogger(__name__)
 
 _MARK = re.compile(r"\[(\d{1,2})\]")
 _MARK_AFTER_PUNCT = re.compile(r"([。！？!?；;.]+)((?:\s*\[\d{1,2}\])+)")
-_CJK = re.compile(r"[\u3400-\u9fff]")
 
 Similarity = Callable[[list[str], list[str]], np.ndarray]  # pairwise cosine of claims vs passages
 
@@ -33,7 +33,7 @@ class Checked:
 
 def grams(text: str) -> set[str]:
     """CJK character bigrams plus lower-cased latin words and numbers."""
-    cjk = "".join(_CJK.findall(text))
+    cjk = "".join(CJK.findall(text))
     out = {cjk[i : i + 2] for i in range(len(cjk) - 1)}
     return out | {w.lower() for w in re.findall(r"[A-Za-z]{2,}|\d+", text)}
 

@@ -6,8 +6,8 @@ import math
 import re
 from functools import lru_cache
 
-from .keyword import KeywordIndex, _jieba as keyword_jieba, tokenize, words as keyword_words
-from .query import Query, english_words, glossed, names, translations
+from .keyword import KeywordIndex, tagged, tokenize, words as keyword_words
+from .query import CJK, Query, english_words, glossed, names, translations
 
 _QUESTION_RX = re.compile(
     r"有哪些|哪些|哪个|哪位|哪里|哪儿|哪一年|哪年|哪天|什么时候|什么样|什么|多少|几月几日|几个|第几|几位|几家|几次|是否|"
@@ -17,7 +17,6 @@ _COUNT = re.compile(
     r"(?:\d+(?:\.\d+)?|[一二三四五六七八九十百千万两]+)\s*(?:多|余)?\s*(?:[个家次名位项万亿元人倍届批座所条件台户篇%％]|多人|余人)"
     r"|第[\d一二三四五六七八九十]+"
 )
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _MONTHS = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
 _EN_TYPES = {  # the same checks for a sentence in English
     "number": re.compile(r"\d[\d,.]*\s*(?:%|percent|million|billion|thousand|people|times)?|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred)\b", re.I),
@@ -70,9 +69,10 @@ class Evidence:
         groups += [(w,) for w in english_words(query.text) if w in self.keyword.vocab]
         groups += [(t,) for t in keyword_words(" ".join(re.findall(r"[\u3400-\u9fff]+", query.text))) if len(t) > 1]
         groups = list(dict.fromkeys(groups))
-        known = [max(self.idf(t) for t in g if self.keyword.df(t)) for g in groups if any(self.keyword.df(t) for t in g)]
-        weight = sorted(known)[len(known) // 2] if known else 1.0  # the median term's
-        terms = [(max((self.idf(t) for t in g if self.keyword.df(t)), default=weight), g) for g in groups]
+        idfs = [max((self.idf(t) for t in g if self.keyword.df(t)), default=None) for g in groups]  # None: not indexed
+        known = sorted(w for w in idfs if w is not None)
+        weight = known[len(known) // 2] if known else 1.0  # the median term's
+        terms = [(weight if w is None else w, g) for w, g in zip(idfs, groups)]
         covered = {w for phrase in found for w in phrase.split()} | set(english_words(query.text)) & set(self.keyword.vocab)
         covered |= glossed(query.text)  # 'Xu Chuanguang (徐传光)': the Chinese name is a term of its own
         missing = [w for w in english_words(query.text) if w not in covered and w not in _GENERIC_EN]
@@ -130,7 +130,7 @@ class Evidence:
     @staticmethod
     def fits_type(answer_type: str | None, text: str, question: str = "") -> bool:
         """Type check alone; a count must be one the question does not already state."""
-        if answer_type and not _CJK.search(text):
+        if answer_type and not CJK.search(text):
             rx = _EN_TYPES[answer_type]
             return any(m.group(0) not in question for m in rx.finditer(text))
         if answer_type == "number":
@@ -152,7 +152,4 @@ def _has_person(text: str, question: str = "") -> bool:
 @lru_cache(maxsize=4096)
 def _people(text: str) -> tuple[str, ...]:
     """Person and organisation names in ``text`` by jieba's part-of-speech tagger (two characters or more)."""
-    keyword_jieba()
-    import jieba.posseg
-
-    return tuple(w for w, flag in jieba.posseg.lcut(text) if flag in _PERSON_FLAGS and len(w) > 1)
+    return tuple(w for w, flag in tagged(text) if flag in _PERSON_FLAGS and len(w) > 1)

@@ -10,12 +10,11 @@ from typing import Any, Protocol
 
 from .chunk import sentences
 from .evidence import Evidence
-from .query import Query
+from .query import CJK, Query
 from .types import Hit
 
 logger = logging.getLogger(__name__)
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _ENDS_SENTENCE = re.compile(r"[。！？；!?;][”’」』）)】》\"']*$")
 NOT_FOUND = {"zh": "资料库中没有找到相关信息。", "en": "The archive does not contain this."}
 LIST_BONUS = 0.2  # for a sentence that enumerates what a list question asks for
@@ -38,6 +37,9 @@ class Scored:
     start: int
     end: int
     score: float
+
+    def text(self, passages: list[Hit]) -> str:
+        return passages[self.n - 1].chunk.text[self.start : self.end]
 
 
 class ExtractiveGenerator:
@@ -103,7 +105,7 @@ class ExtractiveGenerator:
         limit = self.max_sentences + (1 if query.is_list else 0)
         chosen: list[tuple[Scored, str]] = []
         for x in scored:
-            sent = passages[x.n - 1].chunk.text[x.start : x.end]
+            sent = x.text(passages)
             if x.score < self.keep_ratio * scored[0].score or len(chosen) == limit:
                 break
             if not any(sent in other or other in sent for _, other in chosen):  # the same report in two articles
@@ -120,9 +122,9 @@ class ExtractiveGenerator:
         chosen = self.select(query, passages, doc_years or {})
         if not chosen:
             return
-        quotes = [(x.n, passages[x.n - 1].chunk.text[x.start : x.end]) for x in chosen]
+        quotes = [(x.n, x.text(passages)) for x in chosen]
         if query.lang == "en":
-            yield EN_LEAD[any(_CJK.search(sent) for _, sent in quotes)]
+            yield EN_LEAD[any(CJK.search(sent) for _, sent in quotes)]
         for n, sent in quotes:
             yield sent + f"[{n}]" + ("" if _ENDS_SENTENCE.search(sent) else "\n")
 

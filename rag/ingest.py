@@ -16,7 +16,7 @@ from .chunk import chunk
 from .clean import clean
 from .embed import Embedder
 from .errors import IndexMismatchError
-from .keyword import tokenize
+from .keyword import chunk_tokens
 from .load import Skipped, load
 from .store import IndexStore, NewDocument, current_version, write_version
 from .types import Chunk, Document
@@ -141,7 +141,7 @@ def _embed_all(
             progress(min(i + batch_size, len(chunks)), len(chunks))
     out, at = [], 0
     for doc, h, cs in items:
-        out.append(NewDocument(doc, h, cs, vectors[at : at + len(cs)], [tokenize(f"{c.title or ''} {c.text}") for c in cs]))
+        out.append(NewDocument(doc, h, cs, vectors[at : at + len(cs)], [chunk_tokens(c.title, c.text) for c in cs]))
         at += len(cs)
     return out, spent
 

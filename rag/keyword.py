@@ -72,6 +72,19 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
+def chunk_tokens(title: str | None, text: str) -> list[str]:
+    """What keyword search indexes for a chunk: its article's title and its text."""
+    return tokenize(f"{title or ''} {text}")
+
+
+def tagged(text: str) -> list[tuple[str, str]]:
+    """(word, part-of-speech flag) pairs by jieba's tagger: nr person, ns place, nt organisation, ..."""
+    _jieba()
+    import jieba.posseg
+
+    return [(w, flag) for w, flag in jieba.posseg.lcut(text)]
+
+
 class _Vocab(dict):
     """token -> id, numbering unseen tokens in order of first appearance."""
 

