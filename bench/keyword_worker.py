@@ -4,7 +4,7 @@
 
 ``stream``: ``rag.keyword.KeywordIndex.build`` fed by a generator over the SQLite rows (one token list
 alive at a time). ``bm25s``: what rag/keyword.py did before: every token list materialized as a Python
-list of strings (as rag/store.py still does today), then ``bm25s.BM25().index(lists)``.
+list of strings, then ``bm25s.BM25().index(lists)``.
 Reports seconds (reading + building, and building alone for bm25s) and the process's peak RSS.
 """
 

@@ -176,7 +176,8 @@ def _write_locked(
     parts = [base.vectors()[keep_rows]] if base is not None and len(keep_rows) else []
     parts += [a.vectors for a in added if len(a.vectors)]
     vectors = np.ascontiguousarray(np.concatenate(parts) if parts else np.zeros((0, params["dim"]), np.float32))
-    tokens = [t.split(" ") if t else [] for (t,) in db.execute("SELECT tokens FROM chunks ORDER BY row")]
+    # streamed row by row: a list of every chunk's tokens would not fit at a million chunks
+    keyword = KeywordIndex.build(t.split(" ") if t else [] for (t,) in db.execute("SELECT tokens FROM chunks ORDER BY row"))
     counts = db.execute("SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM chunks)").fetchone()
     db.close()
     if counts[1] != len(vectors):
@@ -184,7 +185,7 @@ def _write_locked(
     np.save(work / "vectors.npy", vectors)
     kind = dense.choose(params["dense_index"], len(vectors))
     dense.save(dense.build(vectors, kind), work / "dense.faiss")
-    KeywordIndex.build(tokens).save(work / "bm25")
+    keyword.save(work / "bm25")
     manifest = {
         "format": FORMAT_VERSION,
         **params,
