@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 MAX_QUESTION = 2000
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _FOLLOW_UP = re.compile(r"它|他们|她们|这些|那些|其中|该|此|上述|\b(?:it|they|them|those|these|that|there|he|she)\b", re.I)
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 _REFUSAL = re.compile(r"没有找到相关信息|资料库中没有|无法回答|does not contain|not (?:found|contain)", re.I)
 
 
@@ -59,6 +60,14 @@ def clean_question(question: str) -> tuple[str, list[str]]:
     if len(q) > MAX_QUESTION:
         return q[:MAX_QUESTION], [f"question shortened to its first {MAX_QUESTION} characters (it had {len(q)})"]
     return q, []
+
+
+def check_date(value: str | None, label: str) -> str | None:
+    """A blank or ISO-like (``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD``) date; anything else is an ``InputError``."""
+    value = (value or "").strip()
+    if value and not _DATE.match(value):
+        raise InputError(f"{label} must be YYYY, YYYY-MM or YYYY-MM-DD, got {value!r}")
+    return value or None
 
 
 class Assistant:
@@ -136,7 +145,8 @@ class Assistant:
     ) -> Iterator[str | Answer]:
         """Yield answer text pieces as they come, then the final checked ``Answer``."""
         q, warnings = clean_question(question)
-        turn = Turn(q, list(history or []), k or self.settings.top_k, date_from or None, date_to or None, warnings=warnings)
+        dates = check_date(date_from, "date_from"), check_date(date_to, "date_to")
+        turn = Turn(q, list(history or []), k or self.settings.top_k, *dates, warnings=warnings)
         yield from self.chain.stream(turn)
 
     def _prepare(self, turn: Turn) -> Turn:

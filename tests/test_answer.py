@@ -115,6 +115,8 @@ def test_unanswerable_questions_are_refused(assistant, question: str, message: s
 def test_bad_input(assistant) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(InputError, match="question is empty"):
         assistant.ask(" \t\n ")
+    with pytest.raises(InputError, match="YYYY"):  # not a traceback from deep in retrieval
+        assistant.ask("which cities were named?", date_from="yesterday")
     long = assistant.ask("深圳" * 10_000)
     assert any("shortened" in w for w in long.warnings)
     odd = assistant.ask("哪些城市\x00在2015年\x1b成为第二批全国质量强市示范城市?")

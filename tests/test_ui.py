@@ -13,7 +13,8 @@ pytest.importorskip("gradio")
 
 from rag.ui import render  # noqa: E402
 from rag.ui.app import parse_auth  # noqa: E402
-from rag.ui.handlers import Handlers, check_date  # noqa: E402
+from rag.pipeline import check_date  # noqa: E402
+from rag.ui.handlers import Handlers  # noqa: E402
 
 from rag.errors import InputError  # noqa: E402
 from rag.types import Answer, Citation  # noqa: E402

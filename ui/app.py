@@ -52,7 +52,6 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             with gr.Tab("文档", id="docs-tab") as docs_tab:
                 refresh = _documents_tab(h)
         docs_tab.select(**refresh)
-        app.load(**refresh)
         gr.api(h.ask, api_name="ask", concurrency_id="answer", concurrency_limit=ANSWER_CONCURRENCY)
         gr.api(h.documents_api, api_name="documents")
     app.queue(default_concurrency_limit=2, max_size=QUEUE_SIZE)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from rag.errors import InputError, RagError
+from rag.errors import RagError
 from rag.ingest import IngestReport, ingest, remove
+from rag.load import SUFFIXES as UPLOAD_SUFFIXES
 from rag.pipeline import Assistant
 from rag.types import Answer
 
@@ -18,22 +18,12 @@ from . import render
 
 logger = logging.getLogger(__name__)
 
-UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm", ".jsonl")
 MAX_UPLOAD_MB = 10
 MAX_HISTORY = 6  # question/answer pairs handed to the assistant for follow-ups
 MAX_TURNS = 12  # answers whose sources stay in the sources panel
-_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
 Message = dict[str, Any]
 ChatOut = tuple[Any, list[Message], str, list[tuple[str, str]], list[dict[str, Any]]]
-
-
-def check_date(value: str | None, label: str) -> str | None:
-    """A blank or ISO-like (``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD``) date; anything else is an ``InputError``."""
-    value = (value or "").strip()
-    if value and not _DATE.match(value):
-        raise InputError(f"{label}格式应为 YYYY、YYYY-MM 或 YYYY-MM-DD，收到 {value!r}")
-    return value or None
 
 
 def readable(e: Exception) -> str:
@@ -70,20 +60,31 @@ class Handlers:
     ) -> Iterator[ChatOut]:
         """Stream one answer into the chat, then show its sources; errors become a readable bubble."""
         chat, history, turns = list(chat or []), list(history or []), list(turns or [])
+        panel = render.sources_panel(turns)  # the earlier answers' sources, until this one has its own
         if not (question or "").strip():
-            yield "", chat, render.sources_panel(turns), history, turns
+            yield "", chat, panel, history, turns
             return
         chat += [
             {"role": "user", "content": render.esc(question.strip())},
             {"role": "assistant", "content": render.streaming_message("")},
         ]
-        yield "", chat, render.sources_panel(turns), history, turns
+        yield "", chat, panel, history, turns
         try:
-            answer = yield from self._stream(question, chat, history, turns, k, date_from, date_to)
+            text, answer = "", None
+            kw = {"k": int(k) if k else None, "date_from": date_from, "date_to": date_to}
+            for piece in self.assistant.stream(question, history=[tuple(h) for h in history], **kw):
+                if isinstance(piece, Answer):
+                    answer = piece
+                    break
+                text += piece
+                chat[-1] = {"role": "assistant", "content": render.streaming_message(text)}
+                yield "", chat, panel, history, turns
+            if answer is None:
+                raise RuntimeError("the assistant stream ended without an answer")
         except Exception as e:  # shown to the user, logged for the operator
             log_failure("question", e)
             chat[-1] = {"role": "assistant", "content": render.error_message(readable(e))}
-            yield "", chat, render.sources_panel(turns), history, turns
+            yield "", chat, panel, history, turns
             return
         turn = (turns[-1]["turn"] + 1) if turns else 1
         chat[-1] = {"role": "assistant", "content": render.answer_message(answer, turn)}
@@ -91,32 +92,6 @@ class Handlers:
         turns = (turns + [{"turn": turn, "question": answer.question, "html": html}])[-MAX_TURNS:]
         history = (history + [(answer.question, answer.text)])[-MAX_HISTORY:]
         yield "", chat, render.sources_panel(turns), history, turns
-
-    def _stream(
-        self,
-        question: str,
-        chat: list[Message],
-        history: list[tuple[str, str]],
-        turns: list[dict[str, Any]],
-        k: float | None,
-        date_from: str | None,
-        date_to: str | None,
-    ) -> Iterator[ChatOut]:
-        """Yield chat updates while text pieces arrive; return the final ``Answer``."""
-        kw = {
-            "k": int(k) if k else None,
-            "date_from": check_date(date_from, "起始日期"),
-            "date_to": check_date(date_to, "截止日期"),
-        }
-        text = ""
-        panel = render.sources_panel(turns)
-        for piece in self.assistant.stream(question, history=[tuple(h) for h in history], **kw):
-            if isinstance(piece, Answer):
-                return piece
-            text += piece
-            chat[-1] = {"role": "assistant", "content": render.streaming_message(text)}
-            yield "", chat, panel, history, turns
-        raise RuntimeError("the assistant stream ended without an answer")
 
     def clear(self) -> tuple[str, list[Message], str, list[Any], list[Any]]:
         """A fresh conversation."""
@@ -129,12 +104,7 @@ class Handlers:
         import gradio as gr
 
         try:
-            answer = self.assistant.ask(
-                question,
-                k=int(k) or None,
-                date_from=check_date(date_from, "date_from"),
-                date_to=check_date(date_to, "date_to"),
-            )
+            answer = self.assistant.ask(question, k=int(k) or None, date_from=date_from, date_to=date_to)
         except RagError as e:
             raise gr.Error(str(e), print_exception=False) from None
         return answer.text, render.sources_json(answer)

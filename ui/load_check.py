@@ -23,6 +23,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .app import parse_auth
+
 QUESTIONS = (
     "which cities were named in 2015?",
     "哪些城市在2015年成为第二批全国质量强市示范城市?",
@@ -42,6 +44,7 @@ class Result:
 
 
 def free_port() -> int:
+    """A TCP port nobody listens on right now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -118,7 +121,7 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def run(url: str, clients: int, rounds: int, auth: str | None) -> int:
-    pair = tuple(auth.split(":", 1)) if auth else None
+    pair = parse_auth(auth)
     results = [Result() for _ in range(clients)]
     mark: dict[str, float] = {}
     start = threading.Barrier(clients, action=lambda: mark.update(wall=time.perf_counter(), cpu=time.process_time()))

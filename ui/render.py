@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
-from dataclasses import asdict
 from typing import Any
 
 from rag.types import Answer, Citation, Document
@@ -91,8 +90,6 @@ def _full_article(doc: Document | None, c: Citation, mark: bool) -> str:
     if doc is None:
         return ""
     text, s, e = doc.text, c.quote_start, c.quote_end
-    if not mark:
-        s = e = 0
     offset = 0
     if len(text) > FULLTEXT_LIMIT:
         offset = max(0, min(c.start - FULLTEXT_LIMIT // 2, len(text) - FULLTEXT_LIMIT))
@@ -147,14 +144,7 @@ def sources_panel(turns: list[dict[str, Any]]) -> str:
 
 def sources_json(answer: Answer) -> dict[str, Any]:
     """What the ``ask`` API returns beside the answer text."""
-    return {
-        "refused": answer.refused,
-        "citations": [asdict(c) for c in answer.citations],
-        "see_also": [asdict(c) for c in answer.see_also],
-        "warnings": list(answer.warnings),
-        "timings": dict(answer.timings),
-        "generator": answer.generator,
-    }
+    return {k: v for k, v in answer.to_dict().items() if k not in ("question", "text")}
 
 
 def documents_summary(docs: list[dict[str, Any]], manifest: dict[str, Any]) -> str:
