@@ -19,7 +19,7 @@ from langchain_core.embeddings import Embeddings
 
 from rag.embed import Embedder
 from rag.errors import InputError
-from rag.ingest import Progress
+from rag.ingest import Progress, embed_batches
 from rag.pipeline import Assistant
 from rag.query import Query
 from rag.retrieve import HybridRetriever
@@ -145,7 +145,7 @@ def naive_vectorstore(store: IndexStore, embedder: Embedder, progress: Progress 
     )
     texts = [p.page_content for p in pieces]
     lc = LangChainEmbeddings(embedder)
-    vectors, cached, embed_seconds = _vectors(texts, lc, embedder.id, progress)
+    vectors, cached, embed_seconds = _vectors(texts, embedder, progress)
     vectorstore = FAISS.from_embeddings(list(zip(texts, vectors)), lc, metadatas=[p.metadata for p in pieces])
     info = {
         "chunks": len(texts), "cached": cached, "embed_seconds": round(embed_seconds, 2),
@@ -155,21 +155,15 @@ def naive_vectorstore(store: IndexStore, embedder: Embedder, progress: Progress 
     return vectorstore, info
 
 
-def _vectors(texts: list[str], lc: Embeddings, embedder_id: str, progress: Progress | None, batch: int = 64) -> tuple[np.ndarray, bool, float]:
+def _vectors(texts: list[str], embedder: Embedder, progress: Progress | None) -> tuple[np.ndarray, bool, float]:
     """Chunk vectors from the cache (keyed by embedder, its code and the texts), else embedded in batches and saved."""
-    key = hashlib.sha256("\0".join([embedder_id, code_hash(), *texts]).encode()).hexdigest()[:24]
+    key = hashlib.sha256("\0".join([embedder.id, code_hash(), *texts]).encode()).hexdigest()[:24]
     path = eval_cache() / "naive" / f"{key}.npy"
     if path.is_file():
         return np.load(path, allow_pickle=False), True, 0.0
-    t = time.perf_counter()
-    parts = []
-    for i in range(0, len(texts), batch):
-        parts.append(np.asarray(lc.embed_documents(texts[i : i + batch]), np.float32))
-        if progress:
-            progress(min(i + batch, len(texts)), len(texts))
-    out = np.concatenate(parts)
+    out, seconds = embed_batches(texts, embedder, progress)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{key}-{os.getpid()}.npy")
     np.save(tmp, out, allow_pickle=False)
     os.replace(tmp, path)
-    return out, False, time.perf_counter() - t
+    return out, False, seconds

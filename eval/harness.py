@@ -5,17 +5,16 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
+from rag.cli import progress_bar
 from rag.embed import get_embedder
 from rag.errors import InputError
-from rag.ingest import Progress
 from rag.pipeline import Assistant
 from rag.settings import Settings
 from rag.store import IndexStore
@@ -54,7 +53,7 @@ def run(
     settings = Settings.load(config)
     embedder = get_embedder(settings.embedder)
     if corpus is not None:
-        with _bar("ingest (embedding)", "chunk", progress) as tick:
+        with progress_bar("ingest (embedding)", "chunk", disable=not progress) as tick:
             info = cached_index(Path(corpus), settings, embedder, tick)
     else:
         info = IngestInfo(index_dir=str(index or settings.index_dir), cached=True)
@@ -65,7 +64,7 @@ def run(
     results: list[Result] = []
     built: dict[str, Any] = {}
     for name in names:
-        with _bar(f"{name}: naive index (embedding)", "chunk", progress and name == "naive") as tick:
+        with progress_bar(f"{name}: naive index (embedding)", "chunk", disable=not (progress and name == "naive")) as tick:
             assistant, built[name] = cfg.build(name, settings, store, embedder, tick)
         assistant.warm()
         bar = tqdm(questions, desc=f"{name}", unit="q", file=sys.stderr, disable=not progress)
@@ -123,16 +122,3 @@ def evaluate(config: str, assistant: Assistant, q: Question) -> Result:
     return r
 
 
-@contextmanager
-def _bar(desc: str, unit: str, enabled: bool) -> Iterator[Progress]:
-    """A tqdm bar on stderr driven by ``(done, total)`` callbacks."""
-    bar = tqdm(total=0, desc=desc, unit=unit, file=sys.stderr, disable=not enabled)
-
-    def tick(done: int, total: int) -> None:
-        bar.total = total
-        bar.update(done - bar.n)
-
-    try:
-        yield tick
-    finally:
-        bar.close()

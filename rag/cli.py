@@ -7,10 +7,15 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import RagError
+
+if TYPE_CHECKING:
+    from .ingest import Progress
 
 EXAMPLE = "which cities were named in 2015?"
 
@@ -70,24 +75,33 @@ def _settings(args: argparse.Namespace, **extra: Any) -> Any:
     return Settings.load(args.config, index_dir=args.index, **extra)
 
 
-def _ingest(args: argparse.Namespace) -> int:
+@contextmanager
+def progress_bar(desc: str, unit: str, disable: bool | None = None) -> Iterator[Progress]:
+    """A tqdm bar on stderr driven by ``(done, total)`` callbacks; ``disable=None``: shown on a terminal only."""
     from tqdm import tqdm
 
+    bar = tqdm(total=0, desc=desc, unit=unit, file=sys.stderr, disable=disable)
+
+    def tick(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    try:
+        yield tick
+    finally:
+        bar.close()
+
+
+def _ingest(args: argparse.Namespace) -> int:
     from .embed import get_embedder
     from .ingest import ingest
 
     s = _settings(args, embedder=args.embedder)
-    bar = tqdm(total=0, unit="chunk", desc="embedding", file=sys.stderr, disable=None)
-
-    def progress(done: int, total: int) -> None:
-        bar.total = total
-        bar.update(done - bar.n)
-
-    report = ingest(
-        args.paths, s.index_dir, get_embedder(s.embedder), s.chunk_size, s.chunk_overlap, s.dense_index,
-        rebuild=args.rebuild, prune=args.prune, progress=progress,
-    )
-    bar.close()
+    with progress_bar("embedding", "chunk") as progress:
+        report = ingest(
+            args.paths, s.index_dir, get_embedder(s.embedder), s.chunk_size, s.chunk_overlap, s.dense_index,
+            rebuild=args.rebuild, prune=args.prune, progress=progress,
+        )
     print(
         f"{len(report.added)} added, {len(report.updated)} updated, {report.unchanged} unchanged, "
         f"{len(report.removed)} removed, {len(report.skipped)} skipped; "

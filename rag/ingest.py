@@ -126,19 +126,27 @@ def ingest(
     return report
 
 
+def embed_batches(
+    texts: list[str], embedder: Embedder, progress: Progress | None = None, batch_size: int = 64
+) -> tuple[np.ndarray, float]:
+    """``texts`` embedded in batches (float32 rows), calling ``progress`` after each; and the seconds spent embedding."""
+    vectors = np.zeros((len(texts), embedder.dim), np.float32)
+    spent = 0.0
+    for i in range(0, len(texts), batch_size):
+        t = time.perf_counter()
+        vectors[i : i + batch_size] = embedder.embed_documents(texts[i : i + batch_size])
+        spent += time.perf_counter() - t
+        if progress:
+            progress(min(i + batch_size, len(texts)), len(texts))
+    return vectors, spent
+
+
 def _embed_all(
     items: list[tuple[Document, str, list[Chunk]]], embedder: Embedder, progress: Progress | None, batch_size: int
 ) -> tuple[list[NewDocument], float]:
     """Embed every chunk in batches across documents; returns the documents and seconds spent embedding."""
     chunks = [c for _, _, cs in items for c in cs]
-    vectors = np.zeros((len(chunks), embedder.dim), np.float32)
-    spent = 0.0
-    for i in range(0, len(chunks), batch_size):
-        t = time.perf_counter()
-        vectors[i : i + batch_size] = embedder.embed_documents([embedding_text(c) for c in chunks[i : i + batch_size]])
-        spent += time.perf_counter() - t
-        if progress:
-            progress(min(i + batch_size, len(chunks)), len(chunks))
+    vectors, spent = embed_batches([embedding_text(c) for c in chunks], embedder, progress, batch_size)
     out, at = [], 0
     for doc, h, cs in items:
         out.append(NewDocument(doc, h, cs, vectors[at : at + len(cs)], [chunk_tokens(c.title, c.text) for c in cs]))
