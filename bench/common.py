@@ -70,24 +70,13 @@ def load_avg() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
-class Timer:
-    def __enter__(self) -> Timer:
-        self.t = time.perf_counter()
-        self.load_before = load_avg()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.seconds = time.perf_counter() - self.t
-        self.load_after = load_avg()
-
-
 def machine() -> dict[str, Any]:
     """nproc, CPU model, RAM, Python/torch/faiss/numpy/bm25s/jieba/langchain versions."""
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
     flags = next((line.split(":", 1)[1].split() for line in open("/proc/cpuinfo") if line.startswith("flags")), [])
     mem_kb = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal"))
     versions: dict[str, str] = {"python": platform.python_version()}
-    for mod in ("torch", "faiss", "numpy", "bm25s", "jieba", "langchain_core", "langchain_community", "rank_bm25"):
+    for mod in ("torch", "faiss", "numpy", "bm25s", "jieba", "langchain_core", "langchain_community"):
         try:
             m = __import__(mod)
             versions[mod] = getattr(m, "__version__", "?")

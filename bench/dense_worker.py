@@ -89,7 +89,6 @@ def main() -> None:
             if kind == "hnsw_flat":  # rag's hnsw before this benchmark: float32 vectors in the graph
                 index = faiss.IndexHNSWFlat(vectors.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
                 index.hnsw.efConstruction = 80
-                index.hnsw.efSearch = 64
                 index.add(vectors)
             else:
                 index = dense.build(vectors, kind)
@@ -101,6 +100,8 @@ def main() -> None:
         before = rss_mb()
         index = dense.load(file)
         grown = rss_mb() - before
+        if kind == "hnsw_flat":  # searched as it was: dense.load widens older indexes to EF_SEARCH
+            index.hnsw.efSearch = 64
         if truth is None:
             assert kind == "flat", "flat must come first (ground truth)"
             _, truth = index.search(qv, 10)

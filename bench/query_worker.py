@@ -103,8 +103,7 @@ def main() -> None:
             t0 = time.perf_counter()
             query = retriever.analyze(q)
             t1 = time.perf_counter()
-            texts = [query.text] + ([" ".join(query.expansions)] if query.expansions else [])
-            vecs = embedder.embed_queries(texts)
+            vecs = embedder.embed_queries(query.dense_texts)
             t2 = time.perf_counter()
             dense.search(store.dense, vecs, retriever.candidates)
             t3 = time.perf_counter()
@@ -118,19 +117,9 @@ def main() -> None:
             parts["bm25_search"].append(t4 - t3)
             parts["rest"].append(max(0.0, (t5 - t4) - (t4 - t1)))  # fusion + chunk fetch + year boost
         components = {k: summary_ms(v) for k, v in parts.items()}
-        import torch  # the same query embeddings on one torch thread (what rag does not do today)
+        import torch
 
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        one = []
-        for q in qs[:n_comp]:
-            query = retriever.analyze(q)
-            t0 = time.perf_counter()
-            embedder.embed_queries([query.text] + ([" ".join(query.expansions)] if query.expansions else []))
-            one.append(time.perf_counter() - t0)
-        torch.set_num_threads(threads)
-        components["embed_query_1_thread"] = summary_ms(one)
-        components["torch_threads"] = threads
+        components["torch_threads"] = torch.get_num_threads()  # e5fast embeds a query on one of them
     load["after"] = load_avg()
     mem["rss_after_queries_mb"] = rss_mb()
     mem_parts["after_queries"] = rss_parts_mb()

@@ -20,15 +20,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import ROOT, WORK, load_avg, machine, run_worker  # noqa: E402
 
-TARGETS = {
-    "retrieval_p50_ms_at_1M": 50,
-    "speedup_vs_rebuild_at_100k": 20,
-    "outside_embedding_pct": 10,
-    "rss_1M_loaded_mb": 2048,
-    "ask_p50_ms_at_100k": 300,
-}
-
-
 def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')} load {' '.join(map(str, load_avg()))}] {msg}", file=sys.stderr, flush=True)
 

@@ -49,7 +49,7 @@ def build(real: Path, out: Path, size: int, dense_kind: str = "auto", seed: int 
     from rag import dense
     from rag.chunk import sentences
     from rag.keyword import TOKENIZER_ID, KeywordIndex, tokenize
-    from rag.store import _SCHEMA, FORMAT_VERSION, current_version
+    from rag.store import _SCHEMA, FORMAT_VERSION, _retokenize, current_version
 
     rng = np.random.default_rng(seed)
     src = current_version(real)
@@ -105,18 +105,20 @@ def build(real: Path, out: Path, size: int, dense_kind: str = "auto", seed: int 
     db.execute("INSERT INTO chunks SELECT * FROM old.chunks")
     db.commit()
     db.execute("DETACH DATABASE old")
+    if manifest.get("tokenizer") != TOKENIZER_ID:  # as rag.store does for a base written by another tokenizer
+        _retokenize(db)
+    real_tokens = [t for (t,) in db.execute("SELECT tokens FROM chunks ORDER BY row")]
     timings["copy_real_s"] = time.perf_counter() - t
 
     vectors = np.empty((size, real_vectors.shape[1]), np.float32)
     vectors[:n_real] = real_vectors
-    dim = real_vectors.shape[1]
     chunk_size = manifest["chunk_size"]
     stats = {"synthetic_docs": 0, "synthetic_chunks": size - n_real}
     checks: list[tuple[str, list[str]]] = []
     gen_seconds = [0.0]
 
     def token_stream():
-        for (tokens,) in rdb.execute("SELECT tokens FROM chunks ORDER BY row"):
+        for tokens in real_tokens:
             yield tokens.split(" ") if tokens else []
         row = n_real
         doc_no = 0

@@ -11,6 +11,7 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 HNSW_FROM = 200_000  # "auto" switches from exact to HNSW at this many chunks
+HNSW_M = 32  # graph neighbours per vector
 EF_SEARCH = 256  # HNSW search breadth: at 1M chunks under 1 ms, gold article in the top 50 for 98.0% (exact: 98.7%)
 SINGLE_THREAD_UP_TO = 8  # searches of this many queries or fewer run on one thread (see search)
 
@@ -22,13 +23,13 @@ def choose(kind: str, n: int) -> str:
     return "flat" if n < HNSW_FROM else "hnsw"
 
 
-def build(vectors: np.ndarray, kind: str, hnsw_m: int = 32, ef_search: int = EF_SEARCH) -> faiss.Index:
+def build(vectors: np.ndarray, kind: str) -> faiss.Index:
     """A FAISS index of ``kind`` (flat, hnsw, ivfpq) over ``vectors`` (rows = chunk rows).
 
     ``hnsw`` keeps its vectors as 8-bit scalar-quantized codes (``IndexHNSWSQ``): a quarter of the
     float32 memory (at 1M x 384 dims: 0.4 GB of codes + 0.26 GB of graph instead of 1.5 + 0.26 GB)
     for about one point of recall@10 against exact search (200k chunks: 0.917 vs 0.928 at efSearch 64).
-    ``ef_search``: at 1M chunks efSearch 64/128/256 find a question's gold article in the top 50 for
+    ``EF_SEARCH``: at 1M chunks efSearch 64/128/256 find a question's gold article in the top 50 for
     ~91/95/98% of the news_public questions (exact search: 98.7%) in about 0.3/0.5/0.6-0.9 ms (bench/results.md).
     """
     n, dim = vectors.shape
@@ -36,9 +37,9 @@ def build(vectors: np.ndarray, kind: str, hnsw_m: int = 32, ef_search: int = EF_
     if kind == "flat" or n < 1000:
         index = faiss.IndexFlatIP(dim)
     elif kind == "hnsw":
-        index = faiss.IndexHNSWSQ(dim, faiss.ScalarQuantizer.QT_8bit, hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        index = faiss.IndexHNSWSQ(dim, faiss.ScalarQuantizer.QT_8bit, HNSW_M, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = 80
-        index.hnsw.efSearch = ef_search
+        index.hnsw.efSearch = EF_SEARCH
         index.train(vectors)
     elif kind == "ivfpq":
         nlist = int(4 * np.sqrt(n))

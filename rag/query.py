@@ -53,6 +53,11 @@ class Query:
         """The question plus its Chinese expansions, for keyword search and lexical matching."""
         return " ".join((self.text, *self.expansions))
 
+    @property
+    def dense_texts(self) -> list[str]:
+        """What dense search embeds: the question, and its Chinese expansions as a second query."""
+        return [self.text] + ([" ".join(self.expansions)] if self.expansions else [])
+
 
 def language(text: str) -> str:
     """'zh' when CJK characters make up at least a fifth of the letters, else 'en'."""

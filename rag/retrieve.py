@@ -84,8 +84,7 @@ class HybridRetriever:
         ranked: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         n = self.candidates if not (date_from or date_to) else self.candidates * 4
         if "dense" in modes:
-            texts = [query.text] + ([" ".join(query.expansions)] if query.expansions else [])
-            found = dense.search(self.store.dense, self.embedder.embed_queries(texts), n)
+            found = dense.search(self.store.dense, self.embedder.embed_queries(query.dense_texts), n)
             ranked["dense"] = found[0]
             if len(found) > 1:
                 ranked["dense-zh"] = found[1]
