@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import logging
 import struct
+from array import array
 from collections.abc import Iterator
 from contextlib import contextmanager
-from array import array
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
