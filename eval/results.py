@@ -94,7 +94,7 @@ def aggregate(results: list[Result]) -> dict[str, Any]:
         "false_refusal_rate": [r.refused for r in answerable],
         "overall_accuracy": [r.correct for r in answerable] + [r.refused for r in unanswerable],
     }
-    timed = [r for r in results if r.timings]
+    stage_ms = {stage: [r.timings[stage] for r in results if stage in r.timings] for stage in STAGES}
     return {
         "questions": len(results),
         "answerable": len(answerable),
@@ -103,11 +103,7 @@ def aggregate(results: list[Result]) -> dict[str, Any]:
         "metrics": {name: _round(m.mean(values[name])) for name in METRICS},
         "n": {name: sum(v is not None for v in values[name]) for name in METRICS},
         "latency_ms": {
-            stage: {
-                "p50": _round(m.percentile([r.timings[stage] for r in timed if stage in r.timings], 50), 1),
-                "p95": _round(m.percentile([r.timings[stage] for r in timed if stage in r.timings], 95), 1),
-            }
-            for stage in STAGES
+            stage: {"p50": _round(m.percentile(ms, 50), 1), "p95": _round(m.percentile(ms, 95), 1)} for stage, ms in stage_ms.items()
         },
     }
 
