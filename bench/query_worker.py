@@ -95,8 +95,6 @@ def main() -> None:
     faults = major_faults() - faults
     components: dict[str, dict] = {}
     if a.components:
-        from rag import dense
-
         parts: dict[str, list[float]] = {k: [] for k in ("analyze", "embed_query", "dense_search", "bm25_search", "rest")}
         n_comp = min(n_ret, a.components_n)
         for q in qs[:n_comp]:
@@ -105,9 +103,9 @@ def main() -> None:
             t1 = time.perf_counter()
             vecs = embedder.embed_queries(query.dense_texts)
             t2 = time.perf_counter()
-            dense.search(store.dense, vecs, retriever.candidates)
+            store.dense_search(vecs, retriever.candidates)
             t3 = time.perf_counter()
-            store.keyword.search(query.keyword_text, retriever.candidates)
+            store.keyword_search(query.keyword_text, retriever.candidates)
             t4 = time.perf_counter()
             retriever.search(query, 5)
             t5 = time.perf_counter()

@@ -31,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
 
     def cmd(name: str, help: str) -> argparse.ArgumentParser:
         c = sub.add_parser(name, help=help)
-        c.add_argument("--index", default=_index_default(), help="index directory (default: index/ or $RAG_INDEX)")
+        c.add_argument("--index", default=_index_default(), help="index: a folder, a Milvus Lite file (.db) or http(s)://host:port of a Milvus server (default: index/ or $RAG_INDEX)")
         c.add_argument("--config", help="settings file (TOML); default ./rag.toml if present")
         return c
 
@@ -116,7 +116,7 @@ def _ingest(args: argparse.Namespace) -> int:
 def _remove(args: argparse.Namespace) -> int:
     from .ingest import remove
 
-    gone = remove(Path(args.index), args.doc_ids)
+    gone = remove(args.index, args.doc_ids)
     for d in args.doc_ids:
         print(f"{'removed' if d in gone else 'not in index'}: {d}")
     return 0 if gone else 1
@@ -125,7 +125,7 @@ def _remove(args: argparse.Namespace) -> int:
 def _info(args: argparse.Namespace) -> int:
     from .store import IndexStore
 
-    store = IndexStore.open(Path(args.index))
+    store = IndexStore.open(args.index)
     m = store.manifest
     print(json.dumps({k: v for k, v in m.items()}, indent=2, ensure_ascii=False))
     for d in store.documents():

@@ -65,15 +65,17 @@ def load(path: Path) -> faiss.Index:
     return index
 
 
-def search(index: faiss.Index, queries: np.ndarray, k: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Per query: scores and chunk rows of the best ``k`` vectors.
+def search(
+    index: faiss.Index, queries: np.ndarray, k: int, exclude: np.ndarray | None = None
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per query: scores and chunk rows of the best ``k`` vectors, never one of the rows ``exclude``.
 
     A question's one or two query vectors are searched on a single OpenMP thread: FAISS's thread team
     gains little on one query and, when the CPUs are busy (an ingest, other requests), its waiting
     threads made a 10k-chunk flat search 80x slower (0.3 ms -> 24 ms, bench/README.md). The setting is
     per calling thread, so concurrent requests do not affect each other; large batches keep all threads.
     """
-    if index.ntotal == 0:
+    if index.ntotal == 0 or (exclude is not None and len(exclude) >= index.ntotal):
         return [(np.zeros(0, np.float32), np.zeros(0, np.int64)) for _ in queries]
     queries = np.ascontiguousarray(queries, dtype=np.float32)
     threads = faiss.omp_get_max_threads()
@@ -81,8 +83,24 @@ def search(index: faiss.Index, queries: np.ndarray, k: int) -> list[tuple[np.nda
     if single:
         faiss.omp_set_num_threads(1)
     try:
-        scores, rows = index.search(queries, min(k, index.ntotal))
+        scores, rows = index.search(queries, min(k, index.ntotal), params=_excluding(index, exclude))
     finally:
         if single:
             faiss.omp_set_num_threads(threads)
     return [(s[r >= 0], r[r >= 0].astype(np.int64)) for s, r in zip(scores, rows)]
+
+
+def _excluding(index: faiss.Index, rows: np.ndarray | None) -> faiss.SearchParameters | None:
+    """Search parameters that skip ``rows`` (tombstones), keeping the index's own search breadth."""
+    if rows is None or not len(rows):
+        return None
+    inner = faiss.IDSelectorBatch(np.ascontiguousarray(rows, dtype=np.int64))
+    sel = faiss.IDSelectorNot(inner)
+    if hasattr(index, "hnsw"):
+        params = faiss.SearchParametersHNSW(sel=sel, efSearch=index.hnsw.efSearch)
+    elif hasattr(index, "nprobe"):
+        params = faiss.SearchParametersIVF(sel=sel, nprobe=index.nprobe)
+    else:
+        params = faiss.SearchParameters(sel=sel)
+    params._keep = (inner, sel)  # the selectors must outlive the call (FAISS holds raw pointers)
+    return params

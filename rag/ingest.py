@@ -18,7 +18,8 @@ from .embed import Embedder
 from .errors import IndexMismatchError
 from .keyword import chunk_tokens
 from .load import Skipped, load
-from .store import IndexStore, NewDocument, current_version, write_version
+from .stores import NewDocument, Store, open_store
+from .stores.base import MANIFEST_KEYS
 from .types import Chunk, Document
 
 logger = logging.getLogger(__name__)
@@ -62,10 +63,11 @@ def _params(embedder: Embedder, chunk_size: int, chunk_overlap: int, dense_index
     }
 
 
-def _open_base(index_dir: Path, params: dict, rebuild: bool) -> IndexStore | None:
-    if rebuild or current_version(index_dir) is None:
-        return None
-    base = IndexStore.open(index_dir, params["embedder"])
+def _open_base(index_dir: Path | str, params: dict, rebuild: bool) -> Store:
+    """The index to write into (empty when there is none); its embedder and chunking must match unless ``rebuild``."""
+    base = open_store(index_dir, None if rebuild else params["embedder"], create=True)
+    if rebuild or not base.exists:
+        return base
     built = {k: base.manifest.get(k) for k in ("chunk_size", "chunk_overlap")}
     wanted = {k: params[k] for k in built}
     if built != wanted:
@@ -75,7 +77,7 @@ def _open_base(index_dir: Path, params: dict, rebuild: bool) -> IndexStore | Non
 
 def ingest(
     paths: list[Path],
-    index_dir: Path,
+    index_dir: Path | str,
     embedder: Embedder,
     chunk_size: int,
     chunk_overlap: int,
@@ -85,11 +87,15 @@ def ingest(
     progress: Progress | None = None,
     batch_size: int = 64,
 ) -> IngestReport:
-    """Add or update the articles under ``paths``; with ``prune``, drop indexed documents not seen."""
+    """Add or update the articles under ``paths``; with ``prune``, drop indexed documents not seen.
+
+    ``index_dir`` is any index location (folder, ``.db`` Milvus Lite file, ``http(s)://`` Milvus);
+    only the changed documents are embedded and written (see ``rag.stores``).
+    """
     t0 = time.perf_counter()
     params = _params(embedder, chunk_size, chunk_overlap, dense_index)
     base = _open_base(index_dir, params, rebuild)
-    known = base.doc_hashes() if base else {}
+    known = base.doc_hashes() if base.exists and not rebuild else {}
     report = IngestReport()
     todo: dict[str, tuple[Document, str, list[Chunk]]] = {}
     seen: set[str] = set()
@@ -116,11 +122,13 @@ def ingest(
     report.removed = sorted(set(known) - seen) if prune else []
     added, report.embed_seconds = _embed_all(list(todo.values()), embedder, progress, batch_size)
     report.chunks_embedded = sum(len(a.chunks) for a in added)
-    if added or report.removed or base is None or base.stale_tokens:
-        path = write_version(index_dir, base, set(report.updated) | set(report.removed), added, params)
-        manifest = json.loads((path / "manifest.json").read_text())
-    else:
-        manifest = base.manifest
+    try:
+        if added or report.removed or rebuild or not base.exists or base.stale_tokens:
+            manifest = base.write(set(report.updated) | set(report.removed), added, params, rebuild=rebuild)
+        else:
+            manifest = base.manifest
+    finally:
+        base.close()
     report.documents, report.chunks = manifest["documents"], manifest["chunks"]
     report.seconds = time.perf_counter() - t0
     return report
@@ -154,13 +162,15 @@ def _embed_all(
     return out, spent
 
 
-def remove(index_dir: Path, doc_ids: list[str], embedder_id: str | None = None) -> list[str]:
-    """Remove documents from every index; returns the ids that were present."""
-    base = IndexStore.open(index_dir, embedder_id)
-    present = [d for d in doc_ids if d in base.doc_hashes()]
-    if present:
-        m = base.manifest
-        params = {k: m[k] for k in ("embedder", "dim", "chunk_size", "chunk_overlap", "dense_index")}
-        write_version(index_dir, base, set(present), [], params)
-    base.close()
+def remove(index_dir: Path | str, doc_ids: list[str], embedder_id: str | None = None) -> list[str]:
+    """Remove documents from every index (a tombstone, not a rebuild); returns the ids that were present."""
+    base = open_store(index_dir, embedder_id)
+    try:
+        known = base.doc_hashes()
+        present = [d for d in doc_ids if d in known]
+        if present:
+            m = base.manifest
+            base.write(set(present), [], {k: m.get(k, "auto") for k in MANIFEST_KEYS})
+    finally:
+        base.close()
     return present

@@ -8,7 +8,7 @@ import os
 import re
 from array import array
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from functools import cache
 from pathlib import Path
 
@@ -156,6 +156,18 @@ class KeywordIndex:
         bm25 = bm25s.BM25.load(str(path), show_progress=False, mmap=True) if size else bm25s.BM25()
         return cls(bm25, size)
 
+    def weighted_scores(self, weights: list[tuple[str, float]]) -> np.ndarray:
+        """Per row: the sum over (token, weight) of weight times the token's stored BM25 score."""
+        sc = self._bm25.scores
+        out = np.zeros(self.size, np.float32)
+        for token, w in weights:
+            i = self.vocab.get(token)
+            if i is None:
+                continue
+            a, b = int(sc["indptr"][i]), int(sc["indptr"][i + 1])
+            out[sc["indices"][a:b]] += sc["data"][a:b] * np.float32(w)  # a column has each row once
+        return out
+
     def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Scores and rows of the best ``k`` chunks that share at least one token with ``query``.
 
@@ -174,6 +186,83 @@ class KeywordIndex:
         order = np.lexsort((rows, -scores[rows]))
         rows = rows[order]
         return scores[rows].astype(np.float32), rows.astype(np.int64)
+
+
+def idf(df: int, n: int) -> float:
+    """Lucene BM25 idf as bm25s computes it (rounded to float32)."""
+    return float(np.float32(math.log(1 + (n - df + 0.5) / (df + 0.5)))) if df else 0.0
+
+
+class SegmentedKeyword:
+    """BM25 over several ``KeywordIndex`` segments, scored as one index (Lucene's segments).
+
+    A segment's stored scores carry its own idf; here each query token's column is rescaled by
+    ``idf(global df, global N) / idf(segment df, segment N)``, so a small delta segment scores like
+    the same chunks inside one big index (only the length normalisation stays per segment).
+    Tombstoned rows (``dead``) count in the statistics until compaction, as in Lucene, but never match.
+    With one segment and no tombstones, search is exactly ``KeywordIndex.search``.
+    """
+
+    def __init__(self, parts: list[KeywordIndex], dead: list[np.ndarray]) -> None:
+        self.parts = parts
+        self.dead = dead
+        self.size = sum(p.size for p in parts)
+        self.vocab: Collection[str] = parts[0].vocab if len(parts) == 1 else _UnionVocab([p.vocab for p in parts])
+
+    def df(self, token: str) -> int:
+        return sum(p.df(token) for p in self.parts)
+
+    def search(self, query: str, k: int) -> list[tuple[int, np.ndarray, np.ndarray]]:
+        """Per segment that matched: (segment number, scores, rows), jointly the best ``k``."""
+        if len(self.parts) == 1 and not len(self.dead[0]):
+            scores, rows = self.parts[0].search(query, k)
+            return [(0, scores, rows)] if len(rows) else []
+        tokens = [t for t in tokenize(query) if t in self.vocab]
+        found = []
+        for i, (part, dead) in enumerate(zip(self.parts, self.dead)):
+            weights = [(t, idf(self.df(t), self.size) / w) for t in tokens if (w := idf(part.df(t), part.size))]
+            if not weights:
+                continue
+            scores = part.weighted_scores(weights)
+            scores[dead] = 0
+            rows = np.flatnonzero(scores > 0)
+            if len(rows) > k:
+                rows = rows[np.argpartition(scores[rows], len(rows) - k)[len(rows) - k :]]
+            found += [(float(scores[r]), i, int(r)) for r in rows]
+        found.sort(key=lambda x: (-x[0], x[1], x[2]))
+        by_part: dict[int, list[tuple[float, int]]] = {}
+        for s, i, r in found[:k]:
+            by_part.setdefault(i, []).append((s, r))
+        return [
+            (i, np.array([s for s, _ in got], np.float32), np.array([r for _, r in got], np.int64)) for i, got in by_part.items()
+        ]
+
+
+class _UnionVocab(Mapping):
+    """The tokens of several vocabularies (membership and iteration; values are meaningless)."""
+
+    def __init__(self, parts: list[dict[str, int]]) -> None:
+        self._parts = parts
+
+    def __contains__(self, token: object) -> bool:
+        return any(token in p for p in self._parts)
+
+    def __getitem__(self, token: str) -> int:
+        for p in self._parts:
+            if token in p:
+                return p[token]
+        raise KeyError(token)
+
+    def __iter__(self) -> Iterator[str]:
+        seen: set[str] = set()
+        for p in self._parts:
+            for t in p:
+                if t not in seen:
+                    seen.add(t)
+                    yield t
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def _bm25_matrix(parts: dict[str, array], n_vocab: int, k1: float, b: float) -> dict:

@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (FAISS) + keyword (BM25) candidates, fused, time-aware, optionally reranked."""
+"""Hybrid retrieval: dense + keyword (BM25) candidates from the store, fused, time-aware, optionally reranked."""
 
 from __future__ import annotations
 
@@ -13,10 +13,9 @@ from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from . import dense
 from .embed import Embedder
 from .query import Query, analyze, english_words
-from .store import IndexStore
+from .stores import DateRange, Ranked, Store
 from .types import Hit
 
 logger = logging.getLogger(__name__)
@@ -39,7 +38,7 @@ class HybridRetriever:
 
     def __init__(
         self,
-        store: IndexStore,
+        store: Store,
         embedder: Embedder,
         candidates: int = 50,
         fusion: str = "rrf",
@@ -81,39 +80,41 @@ class HybridRetriever:
         modes: tuple[str, ...] = ("dense", "bm25"),
     ) -> list[Hit]:
         """The best ``k`` chunks for ``query``; ``date_from``/``date_to`` (ISO) filter by article date."""
-        ranked: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        n = self.candidates if not (date_from or date_to) else self.candidates * 4
+        ranked: dict[str, Ranked] = {}
+        where = DateRange(date_from, date_to)
+        n = self.candidates if not where else self.candidates * 4
         if "dense" in modes:
-            found = dense.search(self.store.dense, self.embedder.embed_queries(query.dense_texts), n)
+            found = self.store.dense_search(self.embedder.embed_queries(query.dense_texts), n, where)
             ranked["dense"] = found[0]
             if len(found) > 1:
                 ranked["dense-zh"] = found[1]
         if "bm25" in modes:
-            ranked["bm25"] = self.store.keyword.search(query.keyword_text, n)
+            ranked["bm25"] = self.store.keyword_search(query.keyword_text, n, where)
         scores, found_by = self._fuse(ranked)
-        rows = sorted(scores, key=scores.get, reverse=True)
-        chunks = {c.chunk_id: (row, c) for row, c in zip(rows, self.store.chunks(rows))}
+        ids = sorted(scores, key=scores.get, reverse=True)
         hits = []
-        for row, c in chunks.values():
-            if not self._in_range(c.doc_id, date_from, date_to):
+        for c in self.store.chunks(ids):
+            if not self._in_range(c.doc_id, date_from, date_to):  # exact semantics, whatever the backend pushed down
                 continue
-            hits.append(Hit(c, scores[row] * self._year_boost(c.doc_id, query.years), tuple(found_by[row])))
+            hits.append(Hit(c, scores[c.chunk_id] * self._year_boost(c.doc_id, query.years), tuple(found_by[c.chunk_id])))
         hits.sort(key=lambda h: h.score, reverse=True)
         if self.reranker is not None and hits:
             hits = self._rerank(query.text, hits[: max(k * 4, 20)])
         return _diversify(hits, k * LIST_WIDTH) if query.is_list else hits[:k]
 
-    def _fuse(self, ranked: dict[str, tuple[np.ndarray, np.ndarray]]) -> tuple[dict[int, float], dict[int, list[str]]]:
-        scores: dict[int, float] = defaultdict(float)
-        found_by: dict[int, list[str]] = defaultdict(list)
-        for name, (s, rows) in ranked.items():
+    def _fuse(self, ranked: dict[str, Ranked]) -> tuple[dict[str, float], dict[str, list[str]]]:
+        scores: dict[str, float] = defaultdict(float)
+        found_by: dict[str, list[str]] = defaultdict(list)
+        for name, found in ranked.items():
+            rows = [cid for cid, _ in found]
+            s = np.array([score for _, score in found], np.float32)
             if self.fusion == "rrf":
                 contrib = 1.0 / (RRF_K + 1 + np.arange(len(rows)))
             else:
                 span = float(s.max() - s.min()) if len(s) else 0.0
                 contrib = (s - s.min()) / span if span else np.ones(len(s))
                 contrib = contrib * (0.5 if name == "bm25" else 0.5 / max(1, len(ranked) - 1))
-            for row, c in zip(rows.tolist(), contrib.tolist()):
+            for row, c in zip(rows, contrib.tolist()):
                 scores[row] += c
                 found_by[row].append(name)
         return scores, found_by

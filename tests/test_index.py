@@ -35,15 +35,20 @@ def _docs(index: Path) -> set[str]:
         store.close()
 
 
+def _chunk_counts(store):  # type: ignore[no-untyped-def]
+    return [(d["doc_id"], n) for d in store.documents() for n in range(d["chunks"])]
+
+
 def test_manifest_describes_the_index(ingest_hash) -> None:  # type: ignore[no-untyped-def]
     report, index = ingest_hash(SEEDS)
     store = IndexStore.open(index)
     m = store.manifest
     assert (m["embedder"], m["dim"], m["chunk_size"], m["chunk_overlap"]) == ("hash:256", 256, 300, 1)
-    assert (m["documents"], m["chunks"]) == (5, report.chunks) and m["format"] == 1
-    names = {p.name for p in store.path.iterdir()}
-    assert {"manifest.json", "chunks.sqlite", "vectors.npy", "dense.faiss", "bm25"} <= names
-    assert not [p for p in store.path.rglob("*") if p.suffix in (".pkl", ".pickle")]
+    assert (m["documents"], m["chunks"]) == (5, report.chunks) and m["format"] == 2
+    assert (store.path / "manifest.json").is_file() and len(m["segments"]) == 1
+    names = {p.name for p in (index / m["segments"][0]["path"]).iterdir()}
+    assert {"chunks.sqlite", "vectors.npy", "dense.faiss", "bm25"} <= names
+    assert not [p for p in index.rglob("*") if p.suffix in (".pkl", ".pickle")]
 
 
 def test_other_embedder_is_refused(ingest_hash) -> None:  # type: ignore[no-untyped-def]
@@ -67,7 +72,7 @@ def test_unchanged_files_cost_no_embedding_and_changes_replace_chunks(ingest_has
     changed, _ = ingest_hash(folder)
     assert changed.updated == ["004_4ae39a300e80b9e5.txt"] and changed.chunks_embedded == 1
     store = IndexStore.open(index)
-    texts = [c.text for c in store.chunks(list(range(len(store))))]
+    texts = [c.text for c in store.chunks([f"{d}#{n}" for d, n in _chunk_counts(store)])]
     assert any("独角兽" in t for t in texts) and not any("浪潮集团" in t for t in texts)
 
 
@@ -159,12 +164,12 @@ def test_index_from_an_older_tokenizer_is_retokenized_without_embedding(ingest_h
     old = IndexStore.open(index)
     manifest = {**old.manifest, "tokenizer": "jieba-search+cjk-bigrams/1"}  # what an earlier version wrote
     (old.path / "manifest.json").write_text(json.dumps(manifest))
-    with sqlite3.connect(old.path / "chunks.sqlite") as db:
+    with sqlite3.connect(old.segments[0].path / "chunks.sqlite") as db:
         db.execute("UPDATE chunks SET tokens = 'console versions released following year'")
-    vectors = old.vectors().copy()
+    vectors = old.segments[0].vectors().copy()
     old.close()
     report, _ = ingest_hash(folder)
     new = IndexStore.open(index)
     assert report.chunks_embedded == 0 and new.path != old.path and new.manifest["tokenizer"] == TOKENIZER_ID
-    assert (new.vectors() == vectors).all()
-    assert "releas" in new.db.execute("SELECT tokens FROM chunks").fetchone()[0].split()
+    assert (new.segments[0].vectors() == vectors).all()
+    assert "releas" in new.segments[0].db.execute("SELECT tokens FROM chunks").fetchone()[0].split()
