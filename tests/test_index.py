@@ -16,7 +16,7 @@ from rag.errors import IndexMismatchError, IndexNotFoundError
 from rag.ingest import ingest, remove
 from rag.store import IndexStore
 
-from .conftest import ROOT, SEEDS
+from .conftest import ROOT, SEEDS, SHENZHEN
 
 KILL_SCRIPT = """
 import sys
@@ -173,3 +173,55 @@ def test_index_from_an_older_tokenizer_is_retokenized_without_embedding(ingest_h
     assert report.chunks_embedded == 0 and new.path != old.path and new.manifest["tokenizer"] == TOKENIZER_ID
     assert (new.segments[0].vectors() == vectors).all()
     assert "releas" in new.segments[0].db.execute("SELECT tokens FROM chunks").fetchone()[0].split()
+
+
+def test_small_writes_add_a_segment_and_tombstone_without_rebuilding(ingest_hash, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from rag.embed import HashEmbedder
+    from rag.retrieve import HybridRetriever
+    from rag.stores import local
+
+    monkeypatch.setattr(local, "COMPACT_SHARE", 0.95)
+    folder = tmp_path / "news"
+    folder.mkdir()
+    for f in SEEDS.iterdir():
+        (folder / f.name).write_bytes(f.read_bytes())
+    _, index = ingest_hash(folder)
+    base = IndexStore.open(index).manifest["segments"][0]["path"]
+    stamp = (index / base / "dense.faiss").stat().st_mtime_ns
+    (folder / "new.txt").write_text("2016年3月,独角兽质量大会在聊城召开。", encoding="utf-8")
+    report, _ = ingest_hash(folder)
+    store = IndexStore.open(index)
+    m = store.manifest
+    assert report.added == ["new.txt"] and report.chunks_embedded == 1 and not m["compacted"]
+    assert [s["path"] for s in m["segments"]][0] == base and len(m["segments"]) == 2
+    assert (index / base / "dense.faiss").stat().st_mtime_ns == stamp  # the big segment was not rewritten
+    retriever = HybridRetriever(store, HashEmbedder())
+    assert retriever.search(retriever.analyze("独角兽质量大会"), 1, modes=("bm25",))[0].chunk.doc_id == "new.txt"
+    assert store.keyword.df("独角兽") == 1 and store.document("new.txt") is not None
+
+    assert remove(index, ["new.txt", SHENZHEN]) == ["new.txt", SHENZHEN]
+    store = IndexStore.open(index)
+    m = store.manifest
+    assert len(m["segments"]) == 2 and sorted(d for ds in m["dead"].values() for d in ds) == sorted(["new.txt", SHENZHEN])
+    retriever = HybridRetriever(store, HashEmbedder())
+    for q in ("独角兽质量大会", "质量强市示范城市 南京 泸州"):
+        hits = retriever.search(retriever.analyze(q), 50)
+        assert all(h.chunk.doc_id not in ("new.txt", SHENZHEN) for h in hits), q
+    assert store.document(SHENZHEN) is None and SHENZHEN not in {d["doc_id"] for d in store.documents()}
+    assert not store.chunks([f"{SHENZHEN}#0", "new.txt#0"]) and m["documents"] == 4
+
+    again, _ = ingest_hash(folder)  # the removed files are still there: they come back, into a new segment
+    assert sorted(again.added) == sorted(["new.txt", SHENZHEN]) and IndexStore.open(index).manifest["documents"] == 6
+
+
+def test_large_write_compacts_into_one_segment(ingest_hash, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "news"
+    folder.mkdir()
+    (folder / "a.txt").write_text("2015年,南京成为示范城市。", encoding="utf-8")
+    _, index = ingest_hash(folder)
+    for f in SEEDS.iterdir():
+        (folder / f.name).write_bytes(f.read_bytes())
+    report, _ = ingest_hash(folder)
+    store = IndexStore.open(index)
+    assert store.manifest["compacted"] and len(store.manifest["segments"]) == 1 and report.documents == 6
+    assert len([p for p in (index / "segments").iterdir()]) == 1  # the replaced segment was pruned
