@@ -1,0 +1,387 @@
+"""A Milvus store (pymilvus ``MilvusClient``): a Milvus Lite file (``*.db``) or a server/cluster URI.
+
+Three collections, named ``rag_chunks``, ``rag_docs`` and ``rag_terms``:
+
+* chunks: primary key the chunk id (``doc_id#n``), the e5 vector (HNSW, inner product), Milvus's own
+  BM25 over title + text with the jieba analyzer in search mode, date and source as scalar fields
+  with an inverted index (date filters are pushed down), and our own keyword tokens;
+* docs: one row per document part (Milvus strings stop at 65,535 characters), with its hash;
+* terms: document frequencies of our own tokenizer's tokens, which evidence scoring and query
+  expansion need (``store.keyword``); kept up to date on every write, loaded once on open.
+
+The manifest (embedder, dimension, chunking, counts) is a property of the chunks collection, so the
+index describes itself wherever it lives. Writes go chunks -> documents -> terms -> manifest: a
+document's hash is written after its chunks, so an interrupted write is redone by the next ingest.
+Milvus has no multi-row transactions: readers may see a document half-replaced during a write.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections import Counter
+from collections.abc import Iterator
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import IndexNotFoundError, RagError
+from ..keyword import TOKENIZER_ID
+from ..types import Chunk, Document
+from .base import FORMAT_VERSION, DateRange, NewDocument, Ranked, check_embedder, summary_row
+
+logger = logging.getLogger(__name__)
+
+PREFIX = "rag"
+ANALYZER = {"tokenizer": {"type": "jieba", "mode": "search"}}  # exact mode misses 泸州 in 泸州市
+HNSW = {"M": 32, "efConstruction": 128}
+EF_SEARCH = 256
+BATCH = 1000
+PART = 60_000  # characters of document text per docs row
+MANIFEST_KEY = "rag.manifest"
+_CHUNK_FIELDS = ["id", "doc_id", "text", "start", "end", "title", "date", "source"]
+
+
+class StoreUnavailableError(RagError):
+    """The index engine cannot be reached or refused the request."""
+
+
+def _s(value: str | None, limit: int) -> str:
+    return (value or "")[:limit]
+
+
+def _none(value: str) -> str | None:
+    return value or None
+
+
+def date_filter(where: DateRange | None) -> str:
+    """A Milvus boolean expression for ``where`` (undated documents pass; the retriever checks their years)."""
+    if not where:
+        return ""
+    for v in (where.date_from, where.date_to):
+        if v and not re.fullmatch(r"[0-9-]+", v):
+            raise ValueError(f"date must be YYYY[-MM[-DD]], got {v!r}")
+    parts = []
+    if where.date_from:
+        parts.append(f'date >= "{where.date_from}"')
+    if where.date_to:  # date[:len(to)] <= to  <=>  date < to with its last character incremented
+        upper = where.date_to[:-1] + chr(ord(where.date_to[-1]) + 1)
+        parts.append(f'date < "{upper}"')
+    return f'(date == "") or ({" and ".join(parts)})'
+
+
+class _Terms:
+    """``KeywordStats`` from the terms collection: document frequency per token of our tokenizer."""
+
+    def __init__(self, df: dict[str, int], size: int) -> None:
+        self._df = df
+        self.size = size
+
+    @property
+    def vocab(self) -> dict[str, int]:
+        return self._df
+
+    def df(self, token: str) -> int:
+        return self._df.get(token, 0)
+
+
+class MilvusStore:
+    """The ``Store`` seam over one Milvus database (file or server)."""
+
+    def __init__(self, uri: str, client: Any, manifest: dict[str, Any]) -> None:
+        self.uri = uri
+        self.client = client
+        self.manifest = manifest
+        self.chunks_c, self.docs_c, self.terms_c = f"{PREFIX}_chunks", f"{PREFIX}_docs", f"{PREFIX}_terms"
+
+    @classmethod
+    def open(cls, uri: str, embedder_id: str | None = None, create: bool = False, token: str | None = None) -> MilvusStore:
+        """Connect; refuse a missing index (unless ``create``), a foreign format or another embedder."""
+        if not uri.startswith("http"):
+            if not Path(uri).exists() and not create:
+                raise IndexNotFoundError(f"no index at {uri}: build one with `rag ingest PATH --index {uri}`")
+            Path(uri).parent.mkdir(parents=True, exist_ok=True)
+        client = _connect(uri, token)
+        store = cls(uri, client, {})
+        try:
+            if store._call(client.has_collection, store.chunks_c):
+                props = store._call(client.describe_collection, store.chunks_c).get("properties", {})
+                store.manifest = json.loads(props.get(MANIFEST_KEY, "{}"))
+        except BaseException:
+            client.close()
+            raise
+        if not store.manifest and not create:
+            client.close()
+            raise IndexNotFoundError(f"no index at {uri}: build one with `rag ingest PATH --index {uri}`")
+        if store.manifest:
+            if store.manifest.get("format") != FORMAT_VERSION:
+                raise RagError(f"index at {uri} has format {store.manifest.get('format')}, this version reads {FORMAT_VERSION}: rebuild it")
+            check_embedder(uri, store.manifest, embedder_id)
+            if store.manifest.get("tokenizer") != TOKENIZER_ID:
+                logger.warning("index at %s has term statistics of %s, this version makes %s: rebuild for exact evidence weights",
+                               uri, store.manifest.get("tokenizer"), TOKENIZER_ID)
+        return store
+
+    def _call(self, fn: Any, *args: Any, **kw: Any) -> Any:
+        """Call the client, turning engine errors into a ``StoreUnavailableError`` that names the index."""
+        from pymilvus.exceptions import MilvusException
+
+        try:
+            return fn(*args, **kw)
+        except MilvusException as e:
+            raise StoreUnavailableError(f"Milvus at {self.uri}: {getattr(e, 'message', e)}") from e
+        except Exception as e:
+            if type(e).__module__.startswith("grpc"):
+                raise StoreUnavailableError(f"Milvus at {self.uri} is not reachable ({type(e).__name__})") from e
+            raise
+
+    @property
+    def exists(self) -> bool:
+        return bool(self.manifest)
+
+    @property
+    def stale_tokens(self) -> bool:
+        return False  # the terms table is rebuilt with --rebuild; see the warning in ``open``
+
+    def __len__(self) -> int:
+        return int(self.manifest.get("chunks", 0))
+
+    @cached_property
+    def keyword(self) -> _Terms:
+        df = {r["token"]: int(r["df"]) for r in self._scan(self.terms_c, ["token", "df"])} if self.exists else {}
+        return _Terms(df, len(self))
+
+    # --- search
+    def dense_search(self, vectors: np.ndarray, k: int, where: DateRange | None = None) -> list[Ranked]:
+        if not self.exists or not len(self):
+            return [[] for _ in vectors]
+        got = self._call(
+            self.client.search, self.chunks_c, data=[v.astype(np.float32).tolist() for v in np.atleast_2d(vectors)],
+            anns_field="dense", limit=k, filter=date_filter(where), output_fields=["id"],
+            search_params={"metric_type": "IP", "params": {"ef": max(EF_SEARCH, k)}},
+        )
+        return [[(h["id"], float(h["distance"])) for h in hits] for hits in got]
+
+    def keyword_search(self, text: str, k: int, where: DateRange | None = None) -> Ranked:
+        """Milvus's BM25 over the jieba analyzer (no English stems, no CJK bigrams: see docs/scale-out.md)."""
+        if not self.exists or not text.strip() or not len(self):
+            return []
+        got = self._call(
+            self.client.search, self.chunks_c, data=[text], anns_field="sparse", limit=k, filter=date_filter(where),
+            output_fields=["id"], search_params={"metric_type": "BM25"},
+        )
+        return [(h["id"], abs(float(h["distance"]))) for h in got[0]]  # Milvus Lite reports BM25 negated, best first
+
+    def hybrid_search(self, vector: np.ndarray, text: str, k: int, where: DateRange | None = None, rrf_k: int = 60) -> Ranked:
+        """Milvus's own dense + BM25 fusion (``hybrid_search`` with RRF), for comparison with ours."""
+        from pymilvus import AnnSearchRequest, RRFRanker
+
+        flt = date_filter(where)
+        reqs = [
+            AnnSearchRequest(data=[vector.astype(np.float32).tolist()], anns_field="dense", limit=k, expr=flt or None,
+                             param={"metric_type": "IP", "params": {"ef": max(EF_SEARCH, k)}}),
+            AnnSearchRequest(data=[text], anns_field="sparse", limit=k, expr=flt or None, param={"metric_type": "BM25"}),
+        ]
+        got = self._call(self.client.hybrid_search, self.chunks_c, reqs, RRFRanker(rrf_k), limit=k, output_fields=["id"])
+        return [(h["id"], float(h["distance"])) for h in got[0]]
+
+    # --- fetch
+    def chunks(self, ids: list[str]) -> list[Chunk]:
+        if not ids or not self.exists:
+            return []
+        got: dict[str, Chunk] = {}
+        for i in range(0, len(ids), BATCH):
+            for r in self._call(self.client.query, self.chunks_c, ids=ids[i : i + BATCH], output_fields=_CHUNK_FIELDS):
+                got[r["id"]] = Chunk(r["id"], r["doc_id"], r["text"], int(r["start"]), int(r["end"]),
+                                     _none(r["title"]), _none(r["date"]), _none(r["source"]))
+        return [got[c] for c in ids if c in got]
+
+    def document(self, doc_id: str) -> Document | None:
+        if not self.exists:
+            return None
+        rows = self._call(self.client.query, self.docs_c, filter=f"doc_id == {json.dumps(doc_id)}",
+                          output_fields=["part", "text", "title", "date", "source", "url", "years"])
+        if not rows:
+            return None
+        rows.sort(key=lambda r: r["part"])
+        r = rows[0]
+        text = "".join(x["text"] for x in rows)
+        return Document(doc_id, text, _none(r["title"]), _none(r["date"]), _none(r["source"]), _none(r["url"]),
+                        tuple(json.loads(r["years"])))
+
+    def _heads(self, fields: list[str]) -> Iterator[dict[str, Any]]:
+        return self._scan(self.docs_c, ["doc_id", *fields], "part == 0") if self.exists else iter(())
+
+    def documents(self) -> list[dict[str, Any]]:
+        rows = [summary_row(r["doc_id"], _none(r["title"]), _none(r["date"]), _none(r["source"]), int(r["n_chunks"]), int(r["chars"]))
+                for r in self._heads(["title", "date", "source", "n_chunks", "chars"])]
+        rows.sort(key=lambda d: d["doc_id"])
+        rows.sort(key=lambda d: d["date"] or "", reverse=True)
+        return rows
+
+    def doc_hashes(self) -> dict[str, str]:
+        return {r["doc_id"]: r["hash"] for r in self._heads(["hash"])}
+
+    def doc_years(self) -> dict[str, tuple[str | None, list[int]]]:
+        return {r["doc_id"]: (_none(r["date"]), json.loads(r["years"])) for r in self._heads(["date", "years"])}
+
+    def _scan(self, collection: str, fields: list[str], flt: str = "") -> Iterator[dict[str, Any]]:
+        it = self._call(self.client.query_iterator, collection, batch_size=5000, filter=flt, output_fields=fields)
+        try:
+            while batch := self._call(it.next):
+                yield from batch
+        finally:
+            it.close()
+
+    def close(self) -> None:
+        self.client.close()
+
+    # --- write
+    def write(self, remove: set[str], added: list[NewDocument], params: dict[str, Any], rebuild: bool = False) -> dict[str, Any]:
+        """Upsert ``added``, delete ``remove``; update term statistics and the manifest last."""
+        if rebuild or not self.exists:
+            self._create(int(params["dim"]), drop=True)
+            self.manifest = {"documents": 0, "chunks": 0}
+        new_ids = {c.chunk_id for a in added for c in a.chunks}
+        drop = sorted(remove | {a.doc.doc_id for a in added})
+        old = self._old_chunks(drop)  # (chunk id, doc id, tokens) of what is being replaced or removed
+        df: Counter[str] = Counter()
+        for _, _, tokens in old:
+            df.subtract(set(tokens.split(" ")) if tokens else ())
+        rows = []
+        for a in added:
+            for c, v, t in zip(a.chunks, a.vectors, a.tokens):
+                df.update(set(t))
+                rows.append({
+                    "id": c.chunk_id, "doc_id": c.doc_id, "text": c.text, "ktext": f"{_s(c.title, 2000)} {c.text}",
+                    "title": _s(c.title, 2000), "date": _s(c.date, 32), "source": _s(c.source, 256),
+                    "start": c.start, "end": c.end, "tokens": " ".join(t)[:60000], "dense": v.astype(np.float32).tolist(),
+                })
+        for i in range(0, len(rows), BATCH):
+            self._call(self.client.upsert, self.chunks_c, rows[i : i + BATCH])
+        stale = [cid for cid, _, _ in old if cid not in new_ids]
+        for i in range(0, len(stale), BATCH):
+            self._call(self.client.delete, self.chunks_c, ids=stale[i : i + BATCH])
+        known = set(self.doc_hashes()) if drop else set()
+        gone = [d for d in drop if d in known]
+        for i in range(0, len(gone), BATCH):
+            self._call(self.client.delete, self.docs_c, filter=f"doc_id in {json.dumps(gone[i : i + BATCH], ensure_ascii=False)}")
+        docs = [row for a in added for row in _doc_rows(a)]
+        for i in range(0, len(docs), BATCH):
+            self._call(self.client.upsert, self.docs_c, docs[i : i + BATCH])
+        self._update_terms({t: n for t, n in df.items() if n})
+        m = self.manifest
+        manifest = {
+            "format": FORMAT_VERSION, **params, "backend": "milvus", "dense_index_type": "milvus-hnsw",
+            "keyword": "milvus-bm25-jieba-search", "tokenizer": TOKENIZER_ID,
+            "documents": int(m.get("documents", 0)) - len(gone) + len(added),
+            "chunks": int(m.get("chunks", 0)) - len(old) + len(rows),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        self._call(self.client.alter_collection_properties, self.chunks_c,
+                   properties={MANIFEST_KEY: json.dumps(manifest, ensure_ascii=False)})
+        self.manifest = manifest
+        self.__dict__.pop("keyword", None)
+        logger.info("Milvus index %s: %d documents, %d chunks", self.uri, manifest["documents"], manifest["chunks"])
+        return manifest
+
+    def _old_chunks(self, doc_ids: list[str]) -> list[tuple[str, str, str]]:
+        out = []
+        for i in range(0, len(doc_ids), 200):
+            flt = f"doc_id in {json.dumps(doc_ids[i : i + 200], ensure_ascii=False)}"
+            out += [(r["id"], r["doc_id"], r["tokens"]) for r in self._scan(self.chunks_c, ["id", "doc_id", "tokens"], flt)]
+        return out
+
+    def _update_terms(self, delta: dict[str, int]) -> None:
+        tokens = sorted(delta)
+        for i in range(0, len(tokens), BATCH):
+            part = tokens[i : i + BATCH]
+            have = {r["token"]: int(r["df"]) for r in self._call(self.client.query, self.terms_c, ids=part, output_fields=["token", "df"])}
+            new = {t: have.get(t, 0) + delta[t] for t in part}
+            keep = [{"token": t, "df": n, "v": [0.0, 0.0]} for t, n in new.items() if n > 0]
+            zero = [t for t, n in new.items() if n <= 0 and t in have]
+            if keep:
+                self._call(self.client.upsert, self.terms_c, keep)
+            if zero:
+                self._call(self.client.delete, self.terms_c, ids=zero)
+
+    def _create(self, dim: int, drop: bool) -> None:
+        from pymilvus import DataType, Function, FunctionType
+
+        c = self.client
+        for name in (self.chunks_c, self.docs_c, self.terms_c):
+            if drop and self._call(c.has_collection, name):
+                self._call(c.drop_collection, name)
+        s = c.create_schema(auto_id=False, enable_dynamic_field=False)
+        s.add_field("id", DataType.VARCHAR, is_primary=True, max_length=1024)
+        s.add_field("doc_id", DataType.VARCHAR, max_length=1024)
+        s.add_field("text", DataType.VARCHAR, max_length=16384)
+        s.add_field("ktext", DataType.VARCHAR, max_length=20000, enable_analyzer=True, analyzer_params=ANALYZER)
+        s.add_field("title", DataType.VARCHAR, max_length=2048)
+        s.add_field("date", DataType.VARCHAR, max_length=32)
+        s.add_field("source", DataType.VARCHAR, max_length=256)
+        s.add_field("start", DataType.INT64)
+        s.add_field("end", DataType.INT64)
+        s.add_field("tokens", DataType.VARCHAR, max_length=65535)
+        s.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+        s.add_field("dense", DataType.FLOAT_VECTOR, dim=dim)
+        s.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["ktext"], output_field_names=["sparse"]))
+        ip = c.prepare_index_params()
+        ip.add_index(field_name="dense", index_type="HNSW", metric_type="IP", params=HNSW)
+        ip.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+        for f in ("doc_id", "date", "source"):
+            ip.add_index(field_name=f, index_type="INVERTED")
+        self._call(c.create_collection, self.chunks_c, schema=s, index_params=ip)
+
+        d = c.create_schema(auto_id=False, enable_dynamic_field=False)
+        d.add_field("key", DataType.VARCHAR, is_primary=True, max_length=1100)
+        d.add_field("doc_id", DataType.VARCHAR, max_length=1024)
+        d.add_field("part", DataType.INT64)
+        for f, n in (("title", 2048), ("date", 32), ("source", 256), ("url", 4096), ("years", 4096), ("hash", 64)):
+            d.add_field(f, DataType.VARCHAR, max_length=n)
+        d.add_field("n_chunks", DataType.INT64)
+        d.add_field("chars", DataType.INT64)
+        d.add_field("text", DataType.VARCHAR, max_length=65535)
+        d.add_field("v", DataType.FLOAT_VECTOR, dim=2)  # Milvus wants a vector field in every collection
+        ip = c.prepare_index_params()
+        ip.add_index(field_name="v", index_type="FLAT", metric_type="IP")
+        ip.add_index(field_name="doc_id", index_type="INVERTED")
+        self._call(c.create_collection, self.docs_c, schema=d, index_params=ip)
+
+        t = c.create_schema(auto_id=False, enable_dynamic_field=False)
+        t.add_field("token", DataType.VARCHAR, is_primary=True, max_length=1024)
+        t.add_field("df", DataType.INT64)
+        t.add_field("v", DataType.FLOAT_VECTOR, dim=2)
+        ip = c.prepare_index_params()
+        ip.add_index(field_name="v", index_type="FLAT", metric_type="IP")
+        self._call(c.create_collection, self.terms_c, schema=t, index_params=ip)
+
+
+def _doc_rows(a: NewDocument) -> list[dict[str, Any]]:
+    d = a.doc
+    parts = [d.text[i : i + PART] for i in range(0, len(d.text), PART)] or [""]
+    head = {
+        "doc_id": d.doc_id, "title": _s(d.title, 2048), "date": _s(d.date, 32), "source": _s(d.source, 256),
+        "url": _s(d.url, 4096), "years": json.dumps(list(d.years)), "hash": a.hash, "n_chunks": len(a.chunks),
+        "chars": len(d.text), "v": [0.0, 0.0],
+    }
+    return [{**head, "key": f"{d.doc_id}|{i}", "part": i, "text": p} for i, p in enumerate(parts)]
+
+
+def _connect(uri: str, token: str | None) -> Any:
+    """A ``MilvusClient`` for ``uri``, or a ``StoreUnavailableError`` that says what to check."""
+    try:
+        from pymilvus import MilvusClient
+    except ImportError as e:
+        raise StoreUnavailableError(f"index {uri} needs Milvus support: pip install 'rag-news[milvus]' ({e})") from e
+    # pymilvus warns on every query_iterator that Milvus Lite gives no MVCC timestamp (harmless there)
+    logging.getLogger("pymilvus").setLevel(max(logging.getLogger("pymilvus").level, logging.ERROR))
+    try:
+        return MilvusClient(uri=uri, token=token or "", timeout=10)
+    except Exception as e:
+        hint = "is the server running?" if uri.startswith("http") else "is milvus-lite installed and the file readable?"
+        raise StoreUnavailableError(f"cannot open Milvus at {uri}: {hint} ({str(e).splitlines()[0][:200]})") from e
