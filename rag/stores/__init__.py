@@ -2,7 +2,8 @@
 
 * a folder: the embedded store (FAISS + BM25 + SQLite, ``local``), the default;
 * a path ending in ``.db``: a Milvus Lite file (embedded, nothing to start);
-* ``http(s)://host:port``: a Milvus server or cluster (token from ``RAG_MILVUS_TOKEN``).
+* ``http(s)://host:port[/name]``: a Milvus server or cluster (token from ``RAG_MILVUS_TOKEN``);
+  ``name`` (default ``rag``) prefixes the collections, so one server holds several indexes.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ def kind_of(index: str | Path) -> tuple[str, str]:
         scheme, rest = m.group(1).lower(), m.group(2)
         if scheme not in ("http", "https"):
             raise InputError(f"index {text!r}: unknown scheme {scheme!r}, use a folder, a .db file or http(s)://host:port")
-        if not re.match(r"^[\w.-]+(:\d+)?/?$", rest):
-            raise InputError(f"index {text!r}: expected http(s)://host:port")
+        if not re.match(r"^[\w.-]+(:\d+)?(/[A-Za-z_][A-Za-z0-9_]*)?/?$", rest):
+            raise InputError(f"index {text!r}: expected http(s)://host:port or http(s)://host:port/name")
         return "milvus", f"{scheme}://{rest.rstrip('/')}"  # a Path of the URI has lost one slash: restored
     if text.endswith(".db"):
         return "milvus-lite", str(Path(text).expanduser().resolve())

@@ -1,6 +1,6 @@
 """A Milvus store (pymilvus ``MilvusClient``): a Milvus Lite file (``*.db``) or a server/cluster URI.
 
-Three collections, named ``rag_chunks``, ``rag_docs`` and ``rag_terms``:
+Three collections, named ``rag_chunks``, ``rag_docs`` and ``rag_terms`` (``NAME_*`` for ``http://host:port/NAME``):
 
 * chunks: primary key the chunk id (``doc_id#n``), the e5 vector (HNSW, inner product), Milvus's own
   BM25 over title + text with the jieba analyzer in search mode, date and source as scalar fields
@@ -92,11 +92,11 @@ class _Terms:
 class MilvusStore:
     """The ``Store`` seam over one Milvus database (file or server)."""
 
-    def __init__(self, uri: str, client: Any, manifest: dict[str, Any]) -> None:
+    def __init__(self, uri: str, client: Any, manifest: dict[str, Any], prefix: str = PREFIX) -> None:
         self.uri = uri
         self.client = client
         self.manifest = manifest
-        self.chunks_c, self.docs_c, self.terms_c = f"{PREFIX}_chunks", f"{PREFIX}_docs", f"{PREFIX}_terms"
+        self.chunks_c, self.docs_c, self.terms_c = f"{prefix}_chunks", f"{prefix}_docs", f"{prefix}_terms"
 
     @classmethod
     def open(cls, uri: str, embedder_id: str | None = None, create: bool = False, token: str | None = None) -> MilvusStore:
@@ -105,12 +105,16 @@ class MilvusStore:
             if not Path(uri).exists() and not create:
                 raise IndexNotFoundError(f"no index at {uri}: build one with `rag ingest PATH --index {uri}`")
             Path(uri).parent.mkdir(parents=True, exist_ok=True)
-        client = _connect(uri, token)
-        store = cls(uri, client, {})
+        server, _, name = uri.partition("://")[2].partition("/") if uri.startswith("http") else (uri, "", "")
+        client = _connect(uri.split("://")[0] + "://" + server if name else uri, token)
+        store = cls(uri, client, {}, name or PREFIX)
         try:
             if store._call(client.has_collection, store.chunks_c):
                 props = store._call(client.describe_collection, store.chunks_c).get("properties", {})
                 store.manifest = json.loads(props.get(MANIFEST_KEY, "{}"))
+                for name in (store.chunks_c, store.docs_c, store.terms_c):  # a restarted server starts them released
+                    if "Loaded" not in str(store._call(client.get_load_state, name).get("state")):
+                        store._call(client.load_collection, name)
         except BaseException:
             client.close()
             raise
@@ -133,7 +137,9 @@ class MilvusStore:
         try:
             return fn(*args, **kw)
         except MilvusException as e:
-            raise StoreUnavailableError(f"Milvus at {self.uri}: {getattr(e, 'message', e)}") from e
+            msg = str(getattr(e, "message", e))
+            hint = "; is the server running?" if getattr(e, "code", None) == 2 or "connect" in msg.lower() else ""
+            raise StoreUnavailableError(f"Milvus at {self.uri}: {msg}{hint}") from e
         except Exception as e:
             if type(e).__module__.startswith("grpc"):
                 raise StoreUnavailableError(f"Milvus at {self.uri} is not reachable ({type(e).__name__})") from e
@@ -378,10 +384,15 @@ def _connect(uri: str, token: str | None) -> Any:
         from pymilvus import MilvusClient
     except ImportError as e:
         raise StoreUnavailableError(f"index {uri} needs Milvus support: pip install 'rag-news[milvus]' ({e})") from e
-    # pymilvus warns on every query_iterator that Milvus Lite gives no MVCC timestamp (harmless there)
-    logging.getLogger("pymilvus").setLevel(max(logging.getLogger("pymilvus").level, logging.ERROR))
-    try:
-        return MilvusClient(uri=uri, token=token or "", timeout=10)
-    except Exception as e:
-        hint = "is the server running?" if uri.startswith("http") else "is milvus-lite installed and the file readable?"
-        raise StoreUnavailableError(f"cannot open Milvus at {uri}: {hint} ({str(e).splitlines()[0][:200]})") from e
+    # pymilvus logs every failed call with a traceback (we raise one clear error instead) and warns on
+    # every query_iterator that Milvus Lite gives no MVCC timestamp (harmless there)
+    logging.getLogger("pymilvus").setLevel(max(logging.getLogger("pymilvus").level, logging.CRITICAL))
+    error: Exception | None = None
+    for _ in range(2):
+        try:  # dedicated: pymilvus's shared channel to an address that was down keeps failing after it is back
+            return MilvusClient(uri=uri, token=token or "", timeout=5, dedicated=True)
+        except Exception as e:  # pymilvus raises MilvusException, grpc or OS errors here
+            error = e
+            time.sleep(0.5)
+    hint = "is the server running?" if uri.startswith("http") else "is milvus-lite installed and the file readable?"
+    raise StoreUnavailableError(f"cannot open Milvus at {uri}: {hint} ({str(error).splitlines()[0][:200]})") from error
