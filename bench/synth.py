@@ -17,8 +17,9 @@ benchmark questions keep their real answers. Rows R..N-1 are SYNTHETIC:
   corpus's (median 0.962 at 200k vs 0.967 among the real chunks; isotropic gaussian noise gave tight
   clusters of near-duplicates that no real archive has, and made HNSW recall meaningless).
 
-The version folder has the layout ``rag.store.write_version`` writes (manifest, chunks.sqlite,
-vectors.npy, dense.faiss, bm25/) and is opened by ``IndexStore.open`` like any other. It is built with
+The version folder is one folder holding a whole segment (manifest, chunks.sqlite, vectors.npy,
+dense.faiss, bm25/: a version without a segment list, see ``rag.stores.local``) and is opened by
+``IndexStore.open`` like any other; the first write into it adopts the folder as its base segment. It is built with
 ``rag.dense.build`` and ``rag.keyword.KeywordIndex.build`` (fed by a generator, one chunk at a time).
 """
 
@@ -52,9 +53,13 @@ def build(real: Path, out: Path, size: int, dense_kind: str = "auto", seed: int 
     from rag.store import _SCHEMA, FORMAT_VERSION, _retokenize, current_version
 
     rng = np.random.default_rng(seed)
-    src = current_version(real)
-    assert src is not None, f"no index at {real}"
-    manifest = json.loads((src / "manifest.json").read_text())
+    version = current_version(real)
+    assert version is not None, f"no index at {real}"
+    manifest = json.loads((version / "manifest.json").read_text())
+    src = version  # a one-folder version is its own data; a segmented one must have one segment, no tombstones
+    if manifest.get("segments"):
+        assert len(manifest["segments"]) == 1 and not manifest.get("dead"), "compact the real index first (one segment)"
+        src = real / manifest["segments"][0]["path"]
     rdb = sqlite3.connect(f"file:{src / 'chunks.sqlite'}?mode=ro", uri=True)
     real_vectors = np.load(src / "vectors.npy")
     n_real = len(real_vectors)

@@ -15,7 +15,7 @@ from pathlib import Path
 from ..errors import InputError
 from .base import FORMAT_VERSION, DateRange, KeywordStats, NewDocument, Ranked, Store
 
-__all__ = ["FORMAT_VERSION", "DateRange", "KeywordStats", "NewDocument", "Ranked", "Store", "describe", "kind_of", "open_store"]
+__all__ = ["FORMAT_VERSION", "DateRange", "KeywordStats", "NewDocument", "Ranked", "Store", "copy_index", "describe", "kind_of", "open_store"]
 
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*):/+(.*)$", re.I)
 
@@ -48,6 +48,26 @@ def open_store(index: str | Path, embedder_id: str | None = None, create: bool =
     from .milvus import MilvusStore
 
     return MilvusStore.open(where, embedder_id, create=create, token=os.environ.get("RAG_MILVUS_TOKEN") or None)
+
+
+def copy_index(src: str | Path, dst: str | Path, batch: int = 500) -> dict:
+    """Copy the embedded index ``src`` into ``dst`` (any backend) without re-embedding; returns ``dst``'s manifest."""
+    from .base import MANIFEST_KEYS
+    from .local import LocalStore
+
+    source = open_store(src)
+    if not isinstance(source, LocalStore):
+        raise InputError(f"copy reads an index folder, got {src}")
+    params = {k: source.manifest.get(k, "auto") for k in MANIFEST_KEYS}
+    target = open_store(dst, create=True)
+    try:
+        manifest = target.write(set(), [], params, rebuild=True)
+        for docs in source.export(batch):
+            manifest = target.write(set(), docs, params)
+        return manifest
+    finally:
+        source.close()
+        target.close()
 
 
 def describe(index: str | Path) -> str:

@@ -18,6 +18,7 @@ import os
 import shutil
 import sqlite3
 import time
+from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -207,6 +208,29 @@ class LocalStore:
         """Publication date and mentioned years per document (for time-aware retrieval)."""
         return {d: (date, json.loads(y)) for d, date, y in self._doc_rows("SELECT doc_id, date, years FROM documents")}
 
+    def export(self, batch: int = 500) -> Iterator[list[NewDocument]]:
+        """Every live document with its chunks, vectors and tokens, in batches (to copy into another store)."""
+        out: list[NewDocument] = []
+        for seg in self.segments:
+            vectors = seg.vectors()
+            for doc_id, text, title, date, source, url, years, h in seg.db.execute(
+                "SELECT doc_id, text, title, date, source, url, years, hash FROM documents"
+            ).fetchall():
+                if doc_id in seg.dead_docs:
+                    continue
+                rows = seg.db.execute(
+                    'SELECT row, chunk_id, start, "end", text, tokens FROM chunks WHERE doc_id = ? ORDER BY row', (doc_id,)
+                ).fetchall()
+                doc = Document(doc_id, text, title, date, source, url, tuple(json.loads(years)))
+                chunks = [Chunk(c, doc_id, t, s, e, title, date, source) for _, c, s, e, t, _ in rows]
+                vecs = np.asarray(vectors[[r[0] for r in rows]], np.float32) if rows else np.zeros((0, vectors.shape[1]), np.float32)
+                out.append(NewDocument(doc, h, chunks, vecs, [tk.split(" ") if tk else [] for *_, tk in rows]))
+                if len(out) >= batch:
+                    yield out
+                    out = []
+        if out:
+            yield out
+
     def close(self) -> None:
         for seg in self.segments:
             seg.db.close()
@@ -325,14 +349,15 @@ def _commit(
     """Write the version manifest over ``names`` and make it live with one atomic rename."""
     segs = [Segment(index_dir / n, set(dead.get(n, ()))) for n in names]
     try:
-        docs = sum(len(s.live_docs()) for s in segs)
+        docs = sum(s.db.execute("SELECT count(*) FROM documents").fetchone()[0] - len(s.dead_docs) for s in segs)
         chunks = sum(s.size - len(s.dead_rows) for s in segs)
-        biggest = max(segs, key=lambda s: s.size) if segs else None
-        kind = type(biggest.dense).__name__ if biggest is not None else None
     finally:
         for s in segs:
             s.db.close()
-    kind = {"IndexFlatIP": "flat", "IndexHNSWSQ": "hnsw", "IndexIVFPQ": "ivfpq"}.get(kind, kind)
+    biggest = max(range(len(segs)), key=lambda i: segs[i].size) if segs else None
+    kind = old.get("dense_index_type") if not compacted and biggest == 0 else None
+    if kind is None and biggest is not None:  # the largest segment was written now, with this rule
+        kind = dense.choose(params["dense_index"], segs[biggest].size)
     manifest = {
         "format": FORMAT_VERSION,
         **params,

@@ -387,6 +387,8 @@ def _connect(uri: str, token: str | None) -> Any:
     # pymilvus logs every failed call with a traceback (we raise one clear error instead) and warns on
     # every query_iterator that Milvus Lite gives no MVCC timestamp (harmless there)
     logging.getLogger("pymilvus").setLevel(max(logging.getLogger("pymilvus").level, logging.CRITICAL))
+    if not uri.startswith("http"):  # Milvus Lite serves a .db in this process and logs a traceback for that probe
+        logging.getLogger("grpc._server").setLevel(max(logging.getLogger("grpc._server").level, logging.CRITICAL))
     error: Exception | None = None
     for _ in range(2):
         try:  # dedicated: pymilvus's shared channel to an address that was down keeps failing after it is back

@@ -1,0 +1,82 @@
+"""Worker: a local index copied into a Milvus Lite file; insert rate, query latency and memory of both stores.
+
+    python -m bench.milvus_worker --index DIR --out FILE.db [--queries 50] [--embedder e5]
+
+Measured in one run over the same chunks and vectors (no re-embedding: ``rag.stores.copy_index``):
+
+* insert: chunks per second into Milvus Lite (vectors, Milvus BM25 over jieba, term statistics);
+* query: ``HybridRetriever.search`` (our fusion) over the local store and over Milvus, and Milvus's own
+  ``hybrid_search`` with RRF (dense + BM25 in one call), p50/p95 over the benchmark questions;
+* memory: this process's RSS, which includes Milvus Lite (it serves a ``.db`` from threads in this process).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from pathlib import Path
+
+from bench.common import emit, load_avg, pct, queries, rss_mb
+
+
+def _timed(fn, qs: list[str]) -> dict:  # type: ignore[no-untyped-def]
+    fn(qs[0])
+    times = []
+    for q in qs:
+        t = time.perf_counter()
+        fn(q)
+        times.append((time.perf_counter() - t) * 1000)
+    return {"p50_ms": round(pct(times, 50), 2), "p95_ms": round(pct(times, 95), 2), "n": len(times)}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--index", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--queries", type=int, default=50)
+    p.add_argument("--embedder", default="e5")
+    a = p.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    from rag.embed import get_embedder
+    from rag.retrieve import HybridRetriever
+    from rag.store import IndexStore
+    from rag.stores import copy_index
+
+    a.out.unlink(missing_ok=True)
+    out: dict = {"index": str(a.index), "load_before": load_avg()}
+    t = time.perf_counter()
+    manifest = copy_index(a.index, a.out)
+    secs = time.perf_counter() - t
+    out["insert"] = {"chunks": manifest["chunks"], "seconds": round(secs, 1), "chunks_per_s": round(manifest["chunks"] / secs, 1)}
+    out["db_file_mb"] = round(sum(f.stat().st_size for f in a.out.rglob("*") if f.is_file()) / 2**20 if a.out.is_dir()
+                              else a.out.stat().st_size / 2**20, 1)
+    embedder = get_embedder(a.embedder)
+    qs = queries(a.queries)
+    out["rss_after_insert_mb"] = round(rss_mb(), 1)
+    rss0 = rss_mb()
+    local = IndexStore.open(a.index, embedder.id)
+    r = HybridRetriever(local, embedder)
+    out["local_search"] = _timed(lambda q: r.search(r.analyze(q), 5), qs)
+    out["local_rss_added_mb"] = round(rss_mb() - rss0, 1)
+    local.close()
+    rss0 = rss_mb()
+    milvus = IndexStore.open(a.out, embedder.id)
+    rm = HybridRetriever(milvus, embedder)
+    out["milvus_search_our_fusion"] = _timed(lambda q: rm.search(rm.analyze(q), 5), qs)
+
+    def native(q: str) -> None:
+        query = rm.analyze(q)
+        milvus.hybrid_search(embedder.embed_queries([query.dense_texts[0]])[0], query.keyword_text, 5)
+
+    out["milvus_hybrid_search_rrf"] = _timed(native, qs)
+    out["milvus_rss_added_mb"] = round(rss_mb() - rss0, 1)
+    out["embed_query"] = _timed(lambda q: embedder.embed_queries([q]), qs)
+    out["process_rss_mb"] = round(rss_mb(), 1)
+    milvus.close()
+    out["load_after"] = load_avg()
+    emit(out)
+
+
+if __name__ == "__main__":
+    main()
