@@ -225,3 +225,23 @@ def test_large_write_compacts_into_one_segment(ingest_hash, tmp_path: Path) -> N
     store = IndexStore.open(index)
     assert store.manifest["compacted"] and len(store.manifest["segments"]) == 1 and report.documents == 6
     assert len([p for p in (index / "segments").iterdir()]) == 1  # the replaced segment was pruned
+
+
+def test_segmented_bm25_scores_like_one_index() -> None:
+    import numpy as np
+
+    from rag.keyword import KeywordIndex, SegmentedKeyword, tokenize
+
+    texts = [f"第{i}篇 质量 城市 {'泸州 南京' if i % 7 == 0 else '包头'} 大会 {'独角兽' if i == 40 else ''}" for i in range(60)]
+    lists = [tokenize(t) for t in texts]
+    whole = KeywordIndex.build(lists)
+    parts = SegmentedKeyword([KeywordIndex.build(lists[:45]), KeywordIndex.build(lists[45:])], [np.zeros(0, np.int64)] * 2)
+    assert parts.size == whole.size and all(parts.df(t) == whole.df(t) for t in ("质量", "泸州", "独角兽", "nothing"))
+    assert set(parts.vocab) == set(whole.vocab)
+    scores, rows = whole.search("泸州 独角兽", 10)
+    got = [(i * 45 + r, s) for i, ss, rs in parts.search("泸州 独角兽", 10) for s, r in zip(ss.tolist(), rs.tolist())]
+    got.sort(key=lambda x: -x[1])
+    assert [r for r, _ in got] == rows.tolist()  # the same ranking, same idf; only length normalisation is per segment
+    np.testing.assert_allclose([s for _, s in got], scores, rtol=0.05)
+    dead = SegmentedKeyword(parts.parts, [np.array([40 - 0], np.int64), np.zeros(0, np.int64)])
+    assert not [r for i, _, rs in dead.search("独角兽", 5) for r in rs.tolist() if i == 0 and r == 40]
