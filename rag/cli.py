@@ -59,7 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--port", type=int, default=7860)
     c.add_argument("--auth", help="user:password for basic auth")
     c = cmd("eval", "batch evaluation with metrics and a report")
-    c.add_argument("--dataset", required=True, type=Path)
+    c.add_argument("--dataset", type=Path, help="questions (jsonl); required unless --html")
+    c.add_argument("--html", type=Path, metavar="DIR", help="score HTML extraction on DIR/truth.jsonl instead")
     c.add_argument("--corpus", type=Path)
     c.add_argument("--configs", default="hybrid")
     c.add_argument("--out", type=Path, default=Path("eval/reports/latest"))
@@ -176,6 +177,9 @@ def _serve(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     from .evaluation import main as eval_main
 
+    if not args.dataset and not args.html:
+        print("rag eval: one of --dataset or --html is required", file=sys.stderr)
+        return 2
     return eval_main(args)
 
 

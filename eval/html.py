@@ -1,0 +1,176 @@
+"""HTML extraction benchmark: body kept, chrome kept, titles and dates on a folder of pages with truth.
+
+``rag eval --html DIR [--out OUT]`` or ``python -m rag.evaluation.html DIR``. ``DIR/truth.jsonl`` has one
+page a line (``file``, ``body_snippets``, ``junk_snippets``, ``publish_date``, ``title``, ``html_title``);
+body and chrome count by containment after deleting all whitespace, dates by exact match. Each
+extractor runs on the same pages in the same run: ``before`` (the loader as of commit 50cefd7:
+BeautifulSoup visible text, then the text cleaner), ``trafilatura`` (alone, on our decoded text) and
+``after`` (``rag.html.extract`` then ``rag.clean.clean``, what ``rag ingest`` now stores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from bs4 import BeautifulSoup
+
+from ..clean import clean
+from ..html import decode_page, extract
+from ..load import RawArticle, decode, read_file
+
+Extracted = tuple[str, str | None, str | None]  # text, title, date
+Extractor = Callable[[Path], Extracted]
+
+
+def _ws(s: str | None) -> str:
+    return re.sub(r"\s+", "", s or "")
+
+
+def before(path: Path) -> Extracted:
+    """The HTML path as it was before main-content extraction (kept here verbatim as the baseline)."""
+    html = decode(path.read_bytes())
+    soup = BeautifulSoup(html, "html.parser")
+    title = soup.title.get_text(strip=True) if soup.title else None
+    for tag in soup(["head", "script", "style", "noscript", "nav", "header", "footer", "aside", "form", "iframe"]):
+        tag.decompose()
+    doc = clean(RawArticle(path.name, soup.get_text("\n", strip=True), {"title": title} if title else {}, is_html=True))
+    return doc.text, doc.title, doc.date
+
+
+def trafilatura_alone(path: Path) -> Extracted:
+    """trafilatura 2.x with default settings on our decoded text (its own decoding garbles some GBK pages)."""
+    import trafilatura
+
+    html, _ = decode_page(path.read_bytes())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        doc = trafilatura.bare_extraction(html, with_metadata=True)
+    return ((doc.text or "") if doc else ""), (doc.title if doc else None), (doc.date if doc else None)
+
+
+def after(path: Path) -> Extracted:
+    """What ``rag ingest`` stores now: the loader (``rag.html.extract``) then the cleaner."""
+    items = list(read_file(path, path.name))
+    art = next((i for i in items if isinstance(i, RawArticle)), None)
+    if art is None:
+        return "", None, None
+    doc = clean(art)
+    return doc.text, doc.title, doc.date
+
+
+EXTRACTORS: dict[str, Extractor] = {"before": before, "trafilatura": trafilatura_alone, "after": after}
+
+
+@dataclass
+class Score:
+    """Totals for one extractor over the pages."""
+
+    name: str
+    body: int = 0
+    body_total: int = 0
+    junk: int = 0
+    junk_total: int = 0
+    dates: int = 0
+    dates_total: int = 0
+    titles: int = 0
+    titles_total: int = 0
+    titles_found: int = 0
+    pages: int = 0
+    seconds: float = 0.0
+    per_page: list[dict] = field(default_factory=list)
+
+
+def score(pages_dir: Path, extractor: Extractor, name: str) -> Score:
+    """Run ``extractor`` on every page of ``pages_dir/truth.jsonl`` and count."""
+    s = Score(name)
+    rows = [json.loads(line) for line in (pages_dir / "truth.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    t0 = time.perf_counter()
+    for row in rows:
+        text, title, date = extractor(pages_dir / row["file"])
+        flat = _ws(text)
+        body = sum(_ws(x) in flat for x in row.get("body_snippets") or [])
+        junk = [x for x in row.get("junk_snippets") or [] if _ws(x) in flat]
+        s.pages += 1
+        s.body += body
+        s.body_total += len(row.get("body_snippets") or [])
+        s.junk += len(junk)
+        s.junk_total += len(row.get("junk_snippets") or [])
+        s.titles_found += bool(title)
+        truth_date, truth_title = row.get("publish_date"), row.get("title")
+        if truth_date:
+            s.dates_total += 1
+            s.dates += (date or "")[:10] == truth_date
+        if truth_title:
+            s.titles_total += 1
+            s.titles += _ws(title) == _ws(truth_title)
+        s.per_page.append({
+            "file": row["file"], "body": body, "body_of": len(row.get("body_snippets") or []), "junk_kept": junk,
+            "date": date, "truth_date": truth_date, "title": title, "truth_title": truth_title,
+        })
+    s.seconds = time.perf_counter() - t0
+    return s
+
+
+def table(scores: list[Score]) -> str:
+    """The summary as a markdown table."""
+    lines = [
+        "| extractor | body kept | chrome kept | dates | titles (truth) | titles found | s/page |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for s in scores:
+        titles = f"{s.titles}/{s.titles_total}" if s.titles_total else "no truth"
+        lines.append(
+            f"| {s.name} | {s.body}/{s.body_total} | {s.junk}/{s.junk_total} | {s.dates}/{s.dates_total} | {titles} "
+            f"| {s.titles_found}/{s.pages} | {s.seconds / max(s.pages, 1):.3f} |"
+        )
+    return "\n".join(lines)
+
+
+def run(pages_dir: Path, out: Path | None = None, names: list[str] | None = None) -> list[Score]:
+    """Score each extractor; with ``out``, write ``report.md`` and ``report.json`` there."""
+    scores = [score(pages_dir, EXTRACTORS[n], n) for n in names or list(EXTRACTORS)]
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "report.json").write_text(json.dumps([asdict(s) for s in scores], ensure_ascii=False, indent=1), encoding="utf-8")
+        (out / "report.md").write_text(_markdown(pages_dir, scores), encoding="utf-8")
+    return scores
+
+
+def _markdown(pages_dir: Path, scores: list[Score]) -> str:
+    parts = [f"# HTML extraction on {pages_dir}\n", table(scores), ""]
+    by = {s.name: s for s in scores}
+    if "before" in by and "after" in by:
+        parts.append("## Pages where before and after differ\n")
+        parts.append("| page | body before→after | chrome kept before→after | date before→after (truth) |")
+        parts.append("|---|---|---|---|")
+        for b, a in zip(by["before"].per_page, by["after"].per_page):
+            if (b["body"], b["junk_kept"], b["date"]) != (a["body"], a["junk_kept"], a["date"]):
+                parts.append(
+                    f"| {a['file']} | {b['body']}→{a['body']}/{a['body_of']} | {len(b['junk_kept'])}→{len(a['junk_kept'])} "
+                    f"| {b['date']}→{a['date']} ({a['truth_date']}) |"
+                )
+    return "\n".join(parts) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m rag.evaluation.html", description=__doc__.split("\n")[0])
+    p.add_argument("pages", type=Path, help="folder with truth.jsonl and the pages it names")
+    p.add_argument("--out", type=Path)
+    p.add_argument("--extractors", default=",".join(EXTRACTORS))
+    args = p.parse_args(argv)
+    scores = run(args.pages, args.out, [n.strip() for n in args.extractors.split(",") if n.strip()])
+    print(table(scores))
+    if args.out:
+        print(f"report: {args.out / 'report.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
