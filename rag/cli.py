@@ -45,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     c = cmd("remove", "remove documents by id so they can no longer be retrieved")
     c.add_argument("doc_ids", nargs="+")
     cmd("info", "what is indexed")
+    c = cmd("show", "stored documents by id: title, date, source, url, text, reprint duplicates")
+    c.add_argument("doc_ids", nargs="+")
+    c.add_argument("--json", action="store_true", help="a JSON list, one object per document")
     c = cmd("search", "ranked passages for a query (no answer)")
     c.add_argument("query")
     c.add_argument("-k", type=int, default=5)
@@ -137,6 +140,35 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _show(args: argparse.Namespace) -> int:
+    from .store import IndexStore
+
+    store = IndexStore.open(Path(args.index))
+    dups = getattr(store, "duplicates", None)  # doc_id -> other ids in its reprint cluster, once the store keeps clusters
+    shown, missing = [], []
+    for doc_id in args.doc_ids:
+        d = store.document(doc_id)
+        if d is None:
+            missing.append(doc_id)
+            continue
+        shown.append({
+            "doc_id": d.doc_id, "title": d.title, "date": d.date, "source": d.source, "url": d.url, "text": d.text,
+            "duplicates": sorted(dups(doc_id)) if callable(dups) else [],
+            "found": getattr(d, "found", None) or "unknown (this index does not keep how fields were found)",
+        })
+    store.close()
+    if args.json:
+        print(json.dumps(shown, ensure_ascii=False, indent=2))
+    else:
+        for x in shown:
+            print(f"{x['doc_id']}\t{x['date'] or '-'}\t{x['source'] or '-'}\t{x['title'] or ''}")
+            print(f"  url: {x['url'] or '-'}; duplicates: {', '.join(x['duplicates']) or 'none'}")
+            print("  " + x["text"][:300].replace("\n", "\n  "))
+    for doc_id in missing:
+        print(f"not in index: {doc_id}", file=sys.stderr)
+    return 1 if missing else 0
+
+
 def _search(args: argparse.Namespace) -> int:
     from .pipeline import Assistant
 
@@ -195,7 +227,7 @@ def _model(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {
-    "ingest": _ingest, "remove": _remove, "info": _info, "search": _search, "ask": _ask,
+    "ingest": _ingest, "remove": _remove, "info": _info, "show": _show, "search": _search, "ask": _ask,
     "serve": _serve, "eval": _eval, "model": _model,
 }
 
