@@ -114,3 +114,24 @@ def test_undecodable_page_is_skipped(tmp_path: Path) -> None:
     (tmp_path / "bad.html").write_bytes(b"<html>" + b"\x81\xff\xfe\x80" * 200 + b"</html>")
     items = list(load([tmp_path]))
     assert len(items) == 1 and isinstance(items[0], Skipped) and "undecodable" in items[0].reason
+
+
+def test_rag_show_returns_stored_documents_as_json(tmp_path: Path, ingest_hash, capsys) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from rag.cli import main
+
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    (folder / "a.html").write_bytes(page().encode("utf-8"))
+    (folder / "b.txt").write_text("第二篇文章的正文。", encoding="utf-8")
+    _, index = ingest_hash(folder)
+    assert main(["show", "a.html", "b.txt", "--index", str(index), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert [d["doc_id"] for d in shown] == ["a.html", "b.txt"]
+    a = shown[0]
+    assert a["title"] == "前三季度居民收入增长" and a["date"] == "2023-10-18" and a["duplicates"] == []
+    assert all(_flat(s) in _flat(a["text"]) for s in BODY) and set(a) >= {"source", "url", "found"}
+    assert main(["show", "a.html", "nope", "--index", str(index)]) == 1
+    out = capsys.readouterr()
+    assert "前三季度居民收入增长" in out.out and "not in index: nope" in out.err
