@@ -32,6 +32,8 @@ OUTLETS = ["东方快报", "南方晨讯", "北城日报", "西江新闻网", "�
 EDITORS = ["王明", "李华", "张伟", "刘洋", "陈静", "杨帆"]
 SEED = 14
 DOCS: list[tuple[str, str, str]] = []
+RETRIEVAL_DISTRACTORS = 400  # random corpus documents indexed with the planted stories and their hard negatives
+hard_negatives_cache: list[str] = []
 
 
 def sentences(text: str) -> list[str]:
@@ -165,6 +167,12 @@ def retrieval(docs: list[tuple[str, str, str]], of: dict[str, str], originals: d
 
     s = Settings()
     folder, index = work / "docs", work / "index"
+    story_of = {d: of.get(d, d) for d, _, _ in docs}
+    neg = set(hard_negatives_cache)
+    rng = random.Random(SEED)
+    others = [d for d, _, _ in docs if story_of[d] not in originals and d not in neg]
+    keep = {d for d, _, _ in docs if story_of[d] in originals} | neg | set(rng.sample(others, min(RETRIEVAL_DISTRACTORS, len(others))))
+    docs = [x for x in docs if x[0] in keep]
     if not (index / "CURRENT").exists():
         folder.mkdir(parents=True, exist_ok=True)
         with (folder / "corpus.jsonl").open("w", encoding="utf-8") as f:
@@ -193,7 +201,7 @@ def retrieval(docs: list[tuple[str, str, str]], of: dict[str, str], originals: d
             "after_distinct": len({story[c.hit.chunk.doc_id] for c in col}),
             "after_also": next((c.outlets for c in col if story[c.hit.chunk.doc_id] == oid), None),
         })
-    return {"queries": rows}
+    return {"docs_indexed": len(docs), "queries": rows}
 
 
 def report(m: dict, neg: dict[str, str], idx: ReprintIndex, cost: dict | None, ret: dict | None) -> str:
@@ -242,7 +250,8 @@ def report(m: dict, neg: dict[str, str], idx: ReprintIndex, cost: dict | None, r
         q = ret["queries"]
         lines += [
             "",
-            "## Retrieval: top 5 for each planted story's headline (hybrid, default settings)",
+            f"## Retrieval: top 5 for each planted story's headline (hybrid, default settings; {ret['docs_indexed']} documents: "
+            "the 16 stories' copies, their hard negatives and 400 random corpus documents)",
             "",
             "| | copies of the story in top 5 (mean) | distinct stories in top 5 (mean) | queries with > 1 copy |",
             "|---|---|---|---|",
@@ -264,7 +273,10 @@ def main() -> int:
     DOCS[:] = docs
     idx, m = measure(docs, of)
     neg = hard_negatives(rows, originals)
+    hard_negatives_cache[:] = list(neg.values())
+    print(f"clustered: {m['found']}/{m['planted']} found, {len(m['false_pairs'])} false pairs", flush=True)
     cost = None if args.no_embed_cost else embed_cost(docs)
+    print(f"cost: {cost}", flush=True)
     ret = retrieval(docs, of, originals, idx, Path("bench/_work/reprints")) if args.retrieval else None
     text = report(m, neg, idx, cost, ret)
     args.out.write_text(text, encoding="utf-8")

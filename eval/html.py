@@ -161,13 +161,40 @@ def table(scores: list[Score]) -> str:
     return "\n".join(lines)
 
 
-def run(pages_dir: Path, out: Path | None = None, names: list[str] | None = None) -> list[Score]:
+# Each generic rule of rag.html switched off in turn (what it is worth on these pages; the rules were
+# written looking at these pages' failures, so this is the honest view of how much rests on them).
+ABLATIONS = {
+    "after - form unwrap": ("_unwrap_page_forms", lambda soup: False),
+    "after - layout-row filter": ("drop_layout_rows", lambda text: text),
+    "after - links left in for dates": ("_without_links", lambda soup: str(soup)),
+    "after - dateline/posted": ("find_dateline", lambda lines, title=None: None),
+}
+
+
+def ablate(pages_dir: Path) -> list[Score]:
+    """``after`` with each rule of ``ABLATIONS`` switched off."""
+    from unittest import mock
+
+    from .. import clean as clean_mod
+    from .. import html as html_mod
+
+    scores = []
+    for name, (attr, stub) in ABLATIONS.items():
+        target = clean_mod if attr == "find_dateline" else html_mod
+        with mock.patch.object(target, attr, stub):
+            scores.append(score(pages_dir, after, name))
+    return scores
+
+
+def run(pages_dir: Path, out: Path | None = None, names: list[str] | None = None, ablations: bool = False) -> list[Score]:
     """Score each extractor; with ``out``, write ``report.md`` and ``report.json`` there."""
     scores = []
     for n in names or [*EXTRACTORS, "ingest+show"]:
         t = time.perf_counter()
         scores.append(score(pages_dir, stored(pages_dir) if n == "ingest+show" else EXTRACTORS[n], n))
         scores[-1].seconds = time.perf_counter() - t  # for ingest+show: the ingest too
+    if ablations:
+        scores += ablate(pages_dir)
     if out:
         out.mkdir(parents=True, exist_ok=True)
         (out / "report.json").write_text(json.dumps([asdict(s) for s in scores], ensure_ascii=False, indent=1), encoding="utf-8")
@@ -196,8 +223,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("pages", type=Path, help="folder with truth.jsonl and the pages it names")
     p.add_argument("--out", type=Path)
     p.add_argument("--extractors", default=",".join([*EXTRACTORS, "ingest+show"]))
+    p.add_argument("--ablations", action="store_true", help="also score after with each rule switched off")
     args = p.parse_args(argv)
-    scores = run(args.pages, args.out, [n.strip() for n in args.extractors.split(",") if n.strip()])
+    scores = run(args.pages, args.out, [n.strip() for n in args.extractors.split(",") if n.strip()], args.ablations)
     print(table(scores))
     if args.out:
         print(f"report: {args.out / 'report.md'}")

@@ -53,11 +53,19 @@ def decode_page(data: bytes) -> tuple[str, str]:
         pass
     declared = declared_charset(data)
     order = ["big5", "gb18030"] if declared in _BIG5 else ["gb18030", "big5"]
+    fits = {}
     for enc in order:
         try:
-            return data.decode(enc), enc
+            fits[enc] = data.decode(enc)
         except UnicodeDecodeError:
             continue
+    if fits and (declared in _GB | _BIG5 or len(fits) == 1):
+        enc = next(iter(fits))  # the declared family first
+        return fits[enc], enc
+    if fits:  # undeclared and both fit (double-byte Big5 often decodes as GB18030): ask the detector
+        best = from_bytes(data, cp_isolation=list(fits)).best()
+        enc = "big5" if best and best.encoding.replace("_", "").startswith(("big5", "cp950")) else "gb18030"
+        return fits[enc], enc
     if declared and declared not in _GB | _BIG5 | {"utf-8", "utf8"}:
         try:
             return data.decode(declared), declared

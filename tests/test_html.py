@@ -135,3 +135,11 @@ def test_rag_show_returns_stored_documents_as_json(tmp_path: Path, ingest_hash, 
     assert main(["show", "a.html", "nope", "--index", str(index)]) == 1
     out = capsys.readouterr()
     assert "前三季度居民收入增长" in out.out and "not in index: nope" in out.err
+
+
+def test_undeclared_big5_page_is_not_read_as_gb18030() -> None:
+    html = "<html><head><title>新聞</title></head><body><p>臺灣地區今年經濟成長率預估為百分之三點二，出口持續回溫。</p></body></html>"
+    data = html.encode("big5")
+    data.decode("gb18030")  # the trap: these bytes are also valid GB18030
+    text, enc = decode_page(data)
+    assert enc == "big5" and "臺灣地區今年經濟成長率" in text
