@@ -12,6 +12,10 @@ __all__ = ["Report", "main", "run"]
 
 def main(args: argparse.Namespace) -> int:
     """The ``rag eval`` command: run, print the summary table and where the report is."""
+    if getattr(args, "html", None):  # HTML extraction benchmark (rag eval --html DIR)
+        from .html import main as html_main
+
+        return html_main([str(args.html), "--out", str(args.out)])
     from .report import summary_table
 
     names = [c.strip() for c in args.configs.split(",") if c.strip()]

