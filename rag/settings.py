@@ -36,6 +36,7 @@ class Settings:
     llm_timeout: float = 120.0
     local_model_path: Path = Path("models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")
     min_relevance: float = 0.5
+    time_aware: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "index_dir", Path(self.index_dir))
