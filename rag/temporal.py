@@ -196,6 +196,7 @@ class Evidence:
     hits: list[Hit] = field(default_factory=list)
     dated: list[tuple[str, int, str | None, int, int]] = field(default_factory=list)  # (event, n, date, start, end)
     count: int | None = None
+    undated: int = 0  # count: reports without a date that mention the range
 
 
 def gather(p: Plan, search: Search, k: int) -> Evidence:
@@ -259,6 +260,9 @@ def gather(p: Plan, search: Search, k: int) -> Evidence:
             hay = f"{h.chunk.title or ''} {h.chunk.text}".lower()
             if words and all(w.lower() in hay for w in words):
                 docs.setdefault(h.chunk.doc_id, h)
+        if p.range is not None:  # in a range, count by publication date; undated reports that mention it apart
+            ev.undated = sum(not h.chunk.date for h in docs.values())
+            docs = {d: h for d, h in docs.items() if h.chunk.date}
         ev.count = len(docs)
         for h in sorted(docs.values(), key=lambda h: h.chunk.date or "", reverse=True)[:k]:
             n = add(h)
@@ -295,9 +299,10 @@ def render(p: Plan, ev: Evidence, lang: str = "zh") -> Iterator[str]:
         if p.kind == "count":
             if not ev.count:
                 return
-            when = f"（{p.range.text}）" if p.range else ""
-            yield (f"{ev.count} articles mention {p.topic}{when}; the latest:\n" if en
-                   else f"共有{ev.count}篇报道提到“{p.topic}”{when}，最近的几篇：\n")
+            when = f"（{p.range.text}，{_zh_date(p.range.start.isoformat())}至{_zh_date(p.range.end.isoformat())}）" if p.range else ""
+            also = (f" ({ev.undated} undated)" if en else f"另有{ev.undated}篇未注明日期的报道提及该时间，") if ev.undated else ""
+            yield (f"{ev.count} articles mention {p.topic}{when}{also}; the latest:\n" if en
+                   else f"共有{ev.count}篇报道提到“{p.topic}”{when}，{also}最近的几篇：\n")
         else:
             if not ev.dated:
                 return
