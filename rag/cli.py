@@ -53,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--generator", choices=["extractive", "openai", "local"])
     c.add_argument("--date-from")
     c.add_argument("--date-to")
+    c.add_argument("--as-of", help="the day the question is asked on (YYYY-MM-DD, default today): 去年, last month... resolve against it")
     c.add_argument("--json", action="store_true")
     c = cmd("serve", "start the chat UI")
     c.add_argument("--host", default="127.0.0.1")
@@ -152,7 +153,7 @@ def _ask(args: argparse.Namespace) -> int:
     from .pipeline import Assistant
 
     a = Assistant.load(args.index, config=args.config, generator=args.generator)
-    answer = a.ask(args.question, k=args.k, date_from=args.date_from, date_to=args.date_to)
+    answer = a.ask(args.question, k=args.k, date_from=args.date_from, date_to=args.date_to, as_of=args.as_of)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return 0
