@@ -1,4 +1,4 @@
-"""The ``rag`` command line: ingest, remove, info, search, ask, serve, eval, model fetch."""
+"""The ``rag`` command line: ingest, remove, info, search, ask, serve, api, mcp, eval, model fetch."""
 
 from __future__ import annotations
 
@@ -55,10 +55,16 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--date-to")
     c.add_argument("--as-of", help="the day the question is asked on (YYYY-MM-DD, default today): 去年, last month... resolve against it")
     c.add_argument("--json", action="store_true")
-    c = cmd("serve", "start the chat UI")
+    c = cmd("serve", "start the chat UI (at /) and the HTTP API (at /v1) on one port")
     c.add_argument("--host", default="127.0.0.1")
     c.add_argument("--port", type=int, default=7860)
-    c.add_argument("--auth", help="user:password for basic auth")
+    c.add_argument("--auth", help="user:password for basic auth (the UI)")
+    _api_key_option(c)
+    c = cmd("api", "start the HTTP API alone (OpenAI-compatible chat, search, documents; /docs)")
+    c.add_argument("--host", default="127.0.0.1")
+    c.add_argument("--port", type=int, default=8000)
+    _api_key_option(c)
+    cmd("mcp", "serve the archive as MCP tools over stdio (search_archive, ask_archive)")
     c = cmd("eval", "batch evaluation with metrics and a report")
     c.add_argument("--dataset", required=True, type=Path)
     c.add_argument("--corpus", type=Path)
@@ -68,6 +74,13 @@ def _parser() -> argparse.ArgumentParser:
     c = cmd("model", "manage the optional local GGUF model")
     c.add_argument("action", choices=["fetch"])
     return p
+
+
+def _api_key_option(c: argparse.ArgumentParser) -> None:
+    c.add_argument(
+        "--api-key", default=os.environ.get("RAG_API_KEY") or None,
+        help="require 'Authorization: Bearer KEY' on every /v1 call (default: $RAG_API_KEY; none: open)",
+    )
 
 
 def _settings(args: argparse.Namespace, **extra: Any) -> Any:
@@ -170,7 +183,21 @@ def _ask(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from .ui import serve
 
-    serve(_settings(args), host=args.host, port=args.port, auth=args.auth)
+    serve(_settings(args), host=args.host, port=args.port, auth=args.auth, api_key=args.api_key)
+    return 0
+
+
+def _api(args: argparse.Namespace) -> int:
+    from .api import serve_api
+
+    serve_api(_settings(args), host=args.host, port=args.port, api_key=args.api_key)
+    return 0
+
+
+def _mcp(args: argparse.Namespace) -> int:
+    from .mcp_server import serve_stdio
+
+    serve_stdio(_settings(args))
     return 0
 
 
@@ -190,7 +217,7 @@ def _model(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "ingest": _ingest, "remove": _remove, "info": _info, "search": _search, "ask": _ask,
-    "serve": _serve, "eval": _eval, "model": _model,
+    "serve": _serve, "api": _api, "mcp": _mcp, "eval": _eval, "model": _model,
 }
 
 

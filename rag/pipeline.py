@@ -159,6 +159,25 @@ class Assistant:
         turn = Turn(q, list(history or []), k or self.settings.top_k, *dates, as_of=check_as_of(as_of), warnings=warnings)
         yield from self.chain.stream(turn)
 
+    def search(
+        self,
+        question: str,
+        k: int = 5,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        source: str | None = None,
+    ) -> list[Hit]:
+        """The best ``k`` passages for ``question`` (analysis and retrieval as in ``ask``); ``source`` keeps one outlet."""
+        if k < 1:
+            raise InputError(f"k must be >= 1, got {k}")
+        q, _ = clean_question(question)
+        dates = check_date(date_from, "date_from"), check_date(date_to, "date_to")
+        retriever = self.retriever
+        hits = retriever.search(retriever.analyze(q), max(k, self.settings.candidates) if source else k, *dates)
+        if source:
+            hits = [h for h in hits if h.chunk.source == source]
+        return hits[:k]
+
     def _prepare(self, turn: Turn) -> Turn:
         """Fold a short or referring follow-up into the previous question for retrieval."""
         turn.search_text = turn.question

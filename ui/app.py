@@ -258,15 +258,36 @@ def launch(
     return url
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: str | None = None) -> None:
-    """Load the index named by ``settings``, warm it up and serve the UI until interrupted."""
-    from rag.embed import get_embedder
-    from rag.store import IndexStore
+def serve(
+    settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: str | None = None, api_key: str | None = None
+) -> None:
+    """Load and warm the index named by ``settings``; serve the UI at ``/`` and the HTTP API at ``/v1`` on one port."""
+    from rag.api import Service, create_app, load_assistant, run
 
-    parse_auth(auth)  # fail fast on a malformed --auth, before loading models
-    embedder = get_embedder(settings.embedder)
-    assistant = Assistant(settings, IndexStore.open(settings.index_dir, embedder.id), embedder)
-    logger.info("warming up the assistant")
-    assistant.warm()
-    logger.info("serving %s on http://%s:%d%s", settings.index_dir, host, port, " (basic auth)" if auth else "")
-    launch(build_app(assistant), host, port, auth, block=True)
+    credentials = parse_auth(auth)  # fail fast on a malformed --auth, before loading models
+    assistant = load_assistant(settings)
+    app = create_app(Service(assistant), api_key)
+    gr.mount_gradio_app(
+        app,
+        build_app(assistant),
+        path="/",
+        server_name=host,
+        server_port=port,
+        auth=credentials,
+        auth_message="请登录以使用新闻档案问答。",
+        max_file_size=f"{MAX_UPLOAD_MB}mb",
+        theme=theme(),
+        css=CSS,
+        js=JS,
+        ssr_mode=False,
+        show_error=False,
+        footer_links=["api", "settings"],
+        enable_monitoring=False,
+        mcp_server=False,
+        pwa=False,
+    )
+    logger.info(
+        "serving %s on http://%s:%d (UI%s; API at /v1%s)",
+        settings.index_dir, host, port, ", basic auth" if auth else "", ", key required" if api_key else "",
+    )
+    run(app, host, port, api_key)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from rag.errors import RagError
-from rag.ingest import IngestReport, ingest, remove
+from rag.ingest import IngestReport
+from rag.library import Library
 from rag.load import SUFFIXES as UPLOAD_SUFFIXES
 from rag.pipeline import Assistant
 from rag.types import Answer
@@ -44,7 +44,7 @@ class Handlers:
 
     def __init__(self, assistant: Assistant) -> None:
         self.assistant = assistant
-        self._index_lock = threading.Lock()
+        self.library = Library(assistant)  # one writer per index, shared with the HTTP API
 
     # ---- chat -------------------------------------------------------------------------------
 
@@ -178,32 +178,17 @@ class Handlers:
         return _ingest_summary(report)
 
     def _ingest(self, paths: list[Path], progress: Any) -> IngestReport:
-        a = self.assistant
-        m = a.store.manifest
         track = (lambda done, total: progress((done, total), desc="正在向量化段落", unit="段落")) if progress else None
         if progress:
             progress(0, desc="正在读取与切分文章")
-        with self._index_lock:
-            report = ingest(
-                paths,
-                a.settings.index_dir,
-                a.embedder,
-                int(m["chunk_size"]),
-                int(m["chunk_overlap"]),
-                m.get("dense_index", a.settings.dense_index),
-                progress=track,
-            )
-            a.reload()
-        return report
+        return self.library.ingest(paths, track)
 
     def remove_document(self, doc_id: str | None) -> str:
         """Remove one document from the live index."""
         if not doc_id:
             return "请先在上方选择要删除的文档。"
         try:
-            with self._index_lock:
-                gone = remove(self.assistant.settings.index_dir, [doc_id], self.assistant.embedder.id)
-                self.assistant.reload()
+            gone = self.library.remove([doc_id])
         except Exception as e:
             log_failure("remove", e)
             return f"删除失败：{readable(e)}"
