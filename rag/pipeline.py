@@ -166,14 +166,16 @@ class Assistant:
         date_from: str | None = None,
         date_to: str | None = None,
         source: str | None = None,
+        as_of: str | date | None = None,
     ) -> list[Hit]:
-        """The best ``k`` passages for ``question`` (analysis and retrieval as in ``ask``); ``source`` keeps one outlet."""
+        """The best ``k`` passages for ``question``, analysed and retrieved exactly as ``ask`` does (time
+        handling included); ``source`` keeps one outlet."""
         if k < 1:
             raise InputError(f"k must be >= 1, got {k}")
         q, _ = clean_question(question)
         dates = check_date(date_from, "date_from"), check_date(date_to, "date_to")
-        retriever = self.retriever
-        hits = retriever.search(retriever.analyze(q), max(k, self.settings.candidates) if source else k, *dates)
+        turn = Turn(q, [], max(k, self.settings.candidates) if source else k, *dates, as_of=check_as_of(as_of))
+        hits = self._retrieve(self._prepare(turn)).hits
         if source:
             hits = [h for h in hits if h.chunk.source == source]
         return hits[:k]

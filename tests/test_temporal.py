@@ -78,3 +78,31 @@ def test_as_of_moves_relative_questions(assistant) -> None:  # type: ignore[no-u
     assert assistant.ask(q, as_of="2019-01-01").refused
     with pytest.raises(InputError, match="as_of must be a date"):
         assistant.ask(q, as_of="last tuesday")
+
+
+def test_search_returns_ranked_hits_with_the_same_analysis_and_filters(assistant) -> None:  # type: ignore[no-untyped-def]
+    hits = assistant.search("which cities were named in 2015?", k=5)
+    assert hits and "000_134084127a1d6434.txt" in [h.chunk.doc_id for h in hits[:3]]
+    assert all(h.found_by and h.chunk.chunk_id and h.score > 0 for h in hits)
+    dated = assistant.search("质量强市", k=10, date_from="2016", date_to="2016-12-31")
+    assert dated and {h.chunk.doc_id for h in dated} == {BAOTOU}
+    recent = assistant.search("去年的质量大会", k=3, as_of="2017-02-01")  # 去年 = 2016: Baotou first
+    assert recent[0].chunk.doc_id == BAOTOU
+    source = assistant.search("质量强市", k=10, source="中国质量新闻网")
+    assert source and all(h.chunk.source == "中国质量新闻网" for h in source)
+    assert assistant.search("质量强市", k=10, source="no such outlet") == []
+    with pytest.raises(InputError, match="date_from must be"):
+        assistant.search("质量强市", date_from="last year")
+
+
+def test_the_search_tab_lists_articles_sortable_by_date(assistant) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("gradio")
+    from rag.ui.handlers import Handlers
+
+    h = Handlers(assistant)
+    html = h.search("质量强市", 10, "", "", "", "", "oldest")
+    dates = [d for d in ("2015-02-02", "2015-06-15", "2016-04-21", "2021-09-17") if d in html]
+    assert len(dates) == 4 and [html.index(d) for d in dates] == sorted(html.index(d) for d in dates)
+    newest = h.search("质量强市", 10, "", "", "", "", "newest")
+    assert newest.index("2021-09-17") < newest.index("2015-02-02")
+    assert "as_of must be a date" in h.search("质量强市", 10, "", "", "someday", "", "relevance")

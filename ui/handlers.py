@@ -57,6 +57,7 @@ class Handlers:
         k: float | None,
         date_from: str | None,
         date_to: str | None,
+        as_of: str | None = None,
     ) -> Iterator[ChatOut]:
         """Stream one answer into the chat, then show its sources; errors become a readable bubble."""
         chat, history, turns = list(chat or []), list(history or []), list(turns or [])
@@ -71,7 +72,7 @@ class Handlers:
         yield "", chat, panel, history, turns
         try:
             text, answer = "", None
-            kw = {"k": int(k) if k else None, "date_from": date_from, "date_to": date_to}
+            kw = {"k": int(k) if k else None, "date_from": date_from, "date_to": date_to, "as_of": as_of}
             for piece in self.assistant.stream(question, history=[tuple(h) for h in history], **kw):
                 if isinstance(piece, Answer):
                     answer = piece
@@ -96,6 +97,31 @@ class Handlers:
     def clear(self) -> tuple[str, list[Message], str, list[Any], list[Any]]:
         """A fresh conversation."""
         return "", [], render.sources_panel([]), [], []
+
+    # ---- search -----------------------------------------------------------------------------
+
+    def search(
+        self, query: str, k: float | None, date_from: str | None, date_to: str | None, as_of: str | None,
+        source: str | None, order: str,
+    ) -> str:
+        """Ranked articles for ``query`` (no answer; each article once, with its best passage), as an HTML list
+        sorted by relevance or date."""
+        if not (query or "").strip():
+            return render.search_results([], order)
+        try:
+            n = int(k or 10)
+            passages = self.assistant.search(
+                query, k=min(4 * n, 200), date_from=date_from, date_to=date_to, as_of=as_of,
+                source=(source or "").strip() or None,
+            )
+            best: dict[str, Any] = {}
+            for hit in passages:
+                best.setdefault(hit.chunk.doc_id, hit)
+            hits = list(best.values())[:n]
+        except Exception as e:
+            log_failure("search", e)
+            return render.error_message(readable(e))
+        return render.search_results(hits, order)
 
     # ---- API --------------------------------------------------------------------------------
 
