@@ -46,6 +46,11 @@ def _parser() -> argparse.ArgumentParser:
     c = cmd("search", "ranked passages for a query (no answer)")
     c.add_argument("query")
     c.add_argument("-k", type=int, default=5)
+    c.add_argument("--date-from")
+    c.add_argument("--date-to")
+    c.add_argument("--as-of", help="the day the query is asked on (YYYY-MM-DD, default today)")
+    c.add_argument("--source", help="only passages from this outlet")
+    c.add_argument("--sort", choices=["relevance", "newest", "oldest"], default="relevance")
     c.add_argument("--json", action="store_true")
     c = cmd("ask", "answer a question with numbered citations")
     c.add_argument("question")
@@ -151,7 +156,9 @@ def _search(args: argparse.Namespace) -> int:
     from .pipeline import Assistant
 
     a = Assistant.load(args.index, config=args.config)
-    hits = a.retriever.search(a.retriever.analyze(args.query), args.k)
+    hits = a.search(args.query, args.k, args.date_from, args.date_to, args.source, args.as_of)
+    if args.sort != "relevance":
+        hits = sorted(hits, key=lambda h: h.chunk.date or ("" if args.sort == "newest" else "9999"), reverse=args.sort == "newest")
     if args.json:
         print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))
         return 0
