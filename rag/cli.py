@@ -1,4 +1,4 @@
-"""The ``rag`` command line: ingest, remove, info, search, ask, serve, eval, model fetch."""
+"""The ``rag`` command line: ingest, remove, info, search, ask, serve, api, mcp, eval, model fetch."""
 
 from __future__ import annotations
 
@@ -51,6 +51,11 @@ def _parser() -> argparse.ArgumentParser:
     c = cmd("search", "ranked passages for a query (no answer)")
     c.add_argument("query")
     c.add_argument("-k", type=int, default=5)
+    c.add_argument("--date-from")
+    c.add_argument("--date-to")
+    c.add_argument("--as-of", help="the day the query is asked on (YYYY-MM-DD, default today)")
+    c.add_argument("--source", help="only passages from this outlet")
+    c.add_argument("--sort", choices=["relevance", "newest", "oldest"], default="relevance")
     c.add_argument("--json", action="store_true")
     c = cmd("ask", "answer a question with numbered citations")
     c.add_argument("question")
@@ -58,11 +63,18 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--generator", choices=["extractive", "openai", "local"])
     c.add_argument("--date-from")
     c.add_argument("--date-to")
+    c.add_argument("--as-of", help="the day the question is asked on (YYYY-MM-DD, default today): 去年, last month... resolve against it")
     c.add_argument("--json", action="store_true")
-    c = cmd("serve", "start the chat UI")
+    c = cmd("serve", "start the chat UI (at /) and the HTTP API (at /v1) on one port")
     c.add_argument("--host", default="127.0.0.1")
     c.add_argument("--port", type=int, default=7860)
-    c.add_argument("--auth", help="user:password for basic auth")
+    c.add_argument("--auth", help="user:password for basic auth (the UI)")
+    _api_key_option(c)
+    c = cmd("api", "start the HTTP API alone (OpenAI-compatible chat, search, documents; /docs)")
+    c.add_argument("--host", default="127.0.0.1")
+    c.add_argument("--port", type=int, default=8000)
+    _api_key_option(c)
+    cmd("mcp", "serve the archive as MCP tools over stdio (search_archive, ask_archive)")
     c = cmd("eval", "batch evaluation with metrics and a report")
     c.add_argument("--dataset", type=Path, help="questions (jsonl); required unless --html")
     c.add_argument("--html", type=Path, metavar="DIR", help="score HTML extraction on DIR/truth.jsonl instead")
@@ -73,6 +85,13 @@ def _parser() -> argparse.ArgumentParser:
     c = cmd("model", "manage the optional local GGUF model")
     c.add_argument("action", choices=["fetch"])
     return p
+
+
+def _api_key_option(c: argparse.ArgumentParser) -> None:
+    c.add_argument(
+        "--api-key", default=os.environ.get("RAG_API_KEY") or None,
+        help="require 'Authorization: Bearer KEY' on every /v1 call (default: $RAG_API_KEY; none: open)",
+    )
 
 
 def _settings(args: argparse.Namespace, **extra: Any) -> Any:
@@ -173,7 +192,9 @@ def _search(args: argparse.Namespace) -> int:
     from .pipeline import Assistant
 
     a = Assistant.load(args.index, config=args.config)
-    hits = a.retriever.search(a.retriever.analyze(args.query), args.k)
+    hits = a.search(args.query, args.k, args.date_from, args.date_to, args.source, args.as_of)
+    if args.sort != "relevance":
+        hits = sorted(hits, key=lambda h: h.chunk.date or ("" if args.sort == "newest" else "9999"), reverse=args.sort == "newest")
     if args.json:
         print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))
         return 0
@@ -188,7 +209,7 @@ def _ask(args: argparse.Namespace) -> int:
     from .pipeline import Assistant
 
     a = Assistant.load(args.index, config=args.config, generator=args.generator)
-    answer = a.ask(args.question, k=args.k, date_from=args.date_from, date_to=args.date_to)
+    answer = a.ask(args.question, k=args.k, date_from=args.date_from, date_to=args.date_to, as_of=args.as_of)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return 0
@@ -205,7 +226,21 @@ def _ask(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from .ui import serve
 
-    serve(_settings(args), host=args.host, port=args.port, auth=args.auth)
+    serve(_settings(args), host=args.host, port=args.port, auth=args.auth, api_key=args.api_key)
+    return 0
+
+
+def _api(args: argparse.Namespace) -> int:
+    from .api import serve_api
+
+    serve_api(_settings(args), host=args.host, port=args.port, api_key=args.api_key)
+    return 0
+
+
+def _mcp(args: argparse.Namespace) -> int:
+    from .mcp_server import serve_stdio
+
+    serve_stdio(_settings(args))
     return 0
 
 
@@ -228,7 +263,7 @@ def _model(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "ingest": _ingest, "remove": _remove, "info": _info, "show": _show, "search": _search, "ask": _ask,
-    "serve": _serve, "eval": _eval, "model": _model,
+    "serve": _serve, "api": _api, "mcp": _mcp, "eval": _eval, "model": _model,
 }
 
 

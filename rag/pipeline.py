@@ -7,7 +7,8 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,11 @@ from .errors import InputError
 from .evidence import Evidence
 from .generate import NOT_FOUND, ChatGenerator, ExtractiveGenerator, Generator, chat_model
 from .query import CJK, Query
-from .retrieve import HybridRetriever
+from . import temporal
+from .retrieve import LIST_WIDTH, HybridRetriever
 from .settings import Settings
 from .store import IndexStore
+from .timeparse import parse_as_of
 from .types import Answer, Hit
 
 logger = logging.getLogger(__name__)
@@ -42,7 +45,10 @@ class Turn:
     k: int
     date_from: str | None
     date_to: str | None
+    as_of: date | None = None
     search_text: str = ""
+    plan: temporal.Plan | None = None
+    dated: temporal.Evidence | None = None
     query: Query | None = None
     hits: list[Hit] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -142,12 +148,37 @@ class Assistant:
         k: int | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
+        as_of: str | date | None = None,
     ) -> Iterator[str | Answer]:
-        """Yield answer text pieces as they come, then the final checked ``Answer``."""
+        """Yield answer text pieces as they come, then the final checked ``Answer``.
+
+        ``as_of`` (``YYYY-MM-DD``, default today) is the day the question is asked on: 去年, 上周, last month
+        and other relative expressions resolve against it."""
         q, warnings = clean_question(question)
         dates = check_date(date_from, "date_from"), check_date(date_to, "date_to")
-        turn = Turn(q, list(history or []), k or self.settings.top_k, *dates, warnings=warnings)
+        turn = Turn(q, list(history or []), k or self.settings.top_k, *dates, as_of=check_as_of(as_of), warnings=warnings)
         yield from self.chain.stream(turn)
+
+    def search(
+        self,
+        question: str,
+        k: int = 5,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        source: str | None = None,
+        as_of: str | date | None = None,
+    ) -> list[Hit]:
+        """The best ``k`` passages for ``question``, analysed and retrieved exactly as ``ask`` does (time
+        handling included); ``source`` keeps one outlet."""
+        if k < 1:
+            raise InputError(f"k must be >= 1, got {k}")
+        q, _ = clean_question(question)
+        dates = check_date(date_from, "date_from"), check_date(date_to, "date_to")
+        turn = Turn(q, [], max(k, self.settings.candidates) if source else k, *dates, as_of=check_as_of(as_of))
+        hits = self._retrieve(self._prepare(turn)).hits
+        if source:
+            hits = [h for h in hits if h.chunk.source == source]
+        return hits[:k]
 
     def _prepare(self, turn: Turn) -> Turn:
         """Fold a short or referring follow-up into the previous question for retrieval."""
@@ -162,9 +193,33 @@ class Assistant:
     def _retrieve(self, turn: Turn) -> Turn:
         t = time.perf_counter()
         turn.query = self.retriever.analyze(turn.search_text)
-        turn.hits = self.retriever.search(turn.query, turn.k, turn.date_from, turn.date_to)
+        turn.plan = temporal.plan(turn.search_text, turn.as_of) if self.settings.time_aware else None
+        if turn.plan and turn.plan.kind != "range":
+            turn.dated = temporal.gather(turn.plan, self._search_text(turn), turn.k)
+            turn.hits = turn.dated.hits
+            if turn.plan.kind == "anchored":  # the anchor dated the search; the rest of the question is answered
+                turn.query = self.retriever.analyze(turn.plan.rest)
+        else:
+            turn.query = _with_years(turn.query, turn.plan)
+            turn.hits = self._search(turn.query, turn.k, turn.date_from, turn.date_to, turn.plan)
         turn.timings["retrieve_ms"] = _ms(t)
         return turn
+
+    def _search(self, query: Query, k: int, date_from: str | None, date_to: str | None, plan: temporal.Plan | None) -> list[Hit]:
+        """Retrieval, re-ranked by the question's date range when it has one (soft: undated articles stay)."""
+        if plan is None or plan.range is None:
+            return self.retriever.search(query, k, date_from, date_to)
+        hits = temporal.boost(self.retriever.search(query, max(k, self.settings.candidates), date_from, date_to), plan.range)
+        return hits[: k * LIST_WIDTH if query.is_list else k]
+
+    def _search_text(self, turn: Turn) -> temporal.Search:
+        """A text search for the temporal planner: each event, anchor or topic analysed and retrieved on its own."""
+
+        def search(text: str, k: int, date_from: str | None, date_to: str | None) -> list[Hit]:
+            query = self.retriever.analyze(text)
+            return self.retriever.search(query, k, date_from or turn.date_from, date_to or turn.date_to)
+
+        return search
 
     def _answer(self, turns: Iterator[Turn]) -> Iterator[str | Answer]:
         for turn in turns:
@@ -176,7 +231,12 @@ class Assistant:
         assert query is not None
         pieces: list[str] = []
         generator = self.generator
-        if hits:
+        rendered = turn.plan is not None and turn.dated is not None and turn.plan.kind in temporal.RENDERED
+        if rendered:  # which came first, same day, timeline, count: written from the dated evidence
+            assert turn.plan is not None and turn.dated is not None
+            generator, pieces = self.extractive, list(temporal.render(turn.plan, turn.dated, query.lang))
+            yield from pieces
+        elif hits:
             try:
                 for piece in self._generate(generator, query, hits, turn.history):
                     pieces.append(piece)
@@ -214,6 +274,23 @@ class Assistant:
         a = self.embedder.embed_queries(claims)
         b = self.embedder.embed_documents(passages)
         return (a * b).sum(axis=1)
+
+
+def check_as_of(value: str | date | None) -> date:
+    """The day a question is asked on: a ``date``, ``YYYY-MM-DD`` or blank for today; anything else is an ``InputError``."""
+    try:
+        return parse_as_of(value)
+    except ValueError as e:
+        raise InputError(str(e)) from None
+
+
+def _with_years(query: Query, plan: temporal.Plan | None) -> Query:
+    """The question's years from its resolved range (so 去年 means the year before as_of, not before the archive's end)."""
+    if plan is None or plan.range is None:
+        return query
+    lo, hi = plan.range.start.year, plan.range.end.year
+    years = tuple(range(lo, hi + 1)) if 1 < lo and hi < 9999 and hi - lo <= 5 else ()
+    return replace(query, years=years)
 
 
 def _reranker(model: str | None) -> Any:

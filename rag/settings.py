@@ -39,6 +39,7 @@ class Settings:
     max_doc_chars: int = 1_000_000  # a longer document is truncated or refused (oversize), with a warning
     large_doc_chars: int = 100_000  # a longer document is reported (chunks, time estimate) before embedding
     oversize: str = "truncate"  # or "refuse"
+    time_aware: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "index_dir", Path(self.index_dir))

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install everything into .venv/ at the repository root (idempotent).
-#   scripts/install.sh          the library, CLI, UI and LLM clients
+#   scripts/install.sh          the library, CLI, UI, HTTP API (with the MCP server) and LLM clients
 #   scripts/install.sh --test   also the test tools: pytest, Playwright's Python package, Debian's Chromium
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,5 +19,5 @@ if [ "${1:-}" = "--test" ]; then
     fi
   fi
 else
-  "${PIP[@]}" -e ".[llm,ui]"
+  "${PIP[@]}" -e ".[llm,ui,api]"
 fi

@@ -49,6 +49,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         with gr.Tabs():
             with gr.Tab("问答", id="chat-tab"):
                 _chat_tab(h)
+            with gr.Tab("检索", id="search-tab"):
+                _search_tab(h)
             with gr.Tab("文档", id="docs-tab") as docs_tab:
                 refresh = _documents_tab(h)
         docs_tab.select(**refresh)
@@ -85,13 +87,13 @@ def _chat_tab(h: Handlers) -> None:
             with gr.Row(elem_id="examples"):
                 examples = [gr.Button(q, size="sm", variant="secondary", elem_classes="example") for q in EXAMPLES]
             with gr.Accordion("检索与生成设置", open=False, elem_id="settings"):
-                k, date_from, date_to = _retrieval_settings(s)
+                k, date_from, date_to, as_of = _retrieval_settings(s)
                 _generator_settings(h, s)
         with gr.Column(scale=2, min_width=320):
             gr.HTML('<div class="src-section" style="font-size:.85rem">来源</div>', padding=False)
             sources = gr.HTML(render.sources_panel([]), elem_id="sources", padding=False, max_height=760)
     history, turns = gr.State([]), gr.State([])
-    ins = [question, chat, history, turns, k, date_from, date_to]
+    ins = [question, chat, history, turns, k, date_from, date_to, as_of]
     outs = [question, chat, sources, history, turns]
     common = {
         "outputs": outs,
@@ -109,12 +111,36 @@ def _chat_tab(h: Handlers) -> None:
     chat.clear(h.clear, None, outs, queue=False, api_visibility="private")  # the chatbot's own trash icon
 
 
-def _retrieval_settings(s: Settings) -> tuple[gr.Slider, gr.Textbox, gr.Textbox]:
+def _retrieval_settings(s: Settings, prefix: str = "") -> tuple[gr.Slider, gr.Textbox, gr.Textbox, gr.Textbox]:
     with gr.Row():
-        k = gr.Slider(1, 20, value=s.top_k, step=1, label="检索段落数", info="每个问题交给生成器的段落数", elem_id="k")
-        date_from = gr.Textbox(label="起始日期", placeholder="如 2015 或 2015-01-01", elem_id="date-from")
-        date_to = gr.Textbox(label="截止日期", placeholder="如 2016-12-31", elem_id="date-to")
-    return k, date_from, date_to
+        k = gr.Slider(1, 20, value=s.top_k, step=1, label="检索段落数", info="每个问题交给生成器的段落数", elem_id=f"{prefix}k")
+        date_from = gr.Textbox(label="起始日期", placeholder="如 2015 或 2015-01-01", elem_id=f"{prefix}date-from")
+        date_to = gr.Textbox(label="截止日期", placeholder="如 2016-12-31", elem_id=f"{prefix}date-to")
+        as_of = gr.Textbox(
+            label="提问日期", placeholder="默认今天，如 2020-05-01", info="“去年”“上个月”等按此日期理解", elem_id=f"{prefix}as-of"
+        )
+    return k, date_from, date_to, as_of
+
+
+SORTS = [("按相关度", "relevance"), ("最新在前", "newest"), ("最早在前", "oldest")]
+
+
+def _search_tab(h: Handlers) -> None:
+    """Articles for a query, not an answer: ranked passages with their dates, sortable by date."""
+    with gr.Row(equal_height=True):
+        query = gr.Textbox(placeholder="输入关键词或问题，列出相关报道", show_label=False, scale=6, elem_id="search-query", container=False)
+        go = gr.Button("检索", variant="primary", scale=1, min_width=80, elem_id="search-go")
+    with gr.Row():
+        k, date_from, date_to, as_of = _retrieval_settings(h.assistant.settings, prefix="search-")
+    with gr.Row():
+        source = gr.Textbox(label="来源", placeholder="只看某一来源（可留空）", elem_id="search-source")
+        order = gr.Radio(SORTS, value="relevance", label="排序", elem_id="search-order")
+    results = gr.HTML(render.search_results([], "relevance"), elem_id="search-results", padding=False)
+    ins = [query, k, date_from, date_to, as_of, source, order]
+    common = {"outputs": results, "concurrency_id": "answer", "concurrency_limit": ANSWER_CONCURRENCY}
+    query.submit(h.search, ins, api_visibility="private", **common)
+    go.click(h.search, ins, api_visibility="private", **common)
+    order.change(h.search, ins, api_visibility="private", **common)
 
 
 def _generator_settings(h: Handlers, s: Settings) -> None:
@@ -258,15 +284,36 @@ def launch(
     return url
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: str | None = None) -> None:
-    """Load the index named by ``settings``, warm it up and serve the UI until interrupted."""
-    from rag.embed import get_embedder
-    from rag.store import IndexStore
+def serve(
+    settings: Settings, host: str = "127.0.0.1", port: int = 7860, auth: str | None = None, api_key: str | None = None
+) -> None:
+    """Load and warm the index named by ``settings``; serve the UI at ``/`` and the HTTP API at ``/v1`` on one port."""
+    from rag.api import Service, create_app, load_assistant, run
 
-    parse_auth(auth)  # fail fast on a malformed --auth, before loading models
-    embedder = get_embedder(settings.embedder)
-    assistant = Assistant(settings, IndexStore.open(settings.index_dir, embedder.id), embedder)
-    logger.info("warming up the assistant")
-    assistant.warm()
-    logger.info("serving %s on http://%s:%d%s", settings.index_dir, host, port, " (basic auth)" if auth else "")
-    launch(build_app(assistant), host, port, auth, block=True)
+    credentials = parse_auth(auth)  # fail fast on a malformed --auth, before loading models
+    assistant = load_assistant(settings)
+    app = create_app(Service(assistant), api_key)
+    gr.mount_gradio_app(
+        app,
+        build_app(assistant),
+        path="/",
+        server_name=host,
+        server_port=port,
+        auth=credentials,
+        auth_message="请登录以使用新闻档案问答。",
+        max_file_size=f"{MAX_UPLOAD_MB}mb",
+        theme=theme(),
+        css=CSS,
+        js=JS,
+        ssr_mode=False,
+        show_error=False,
+        footer_links=["api", "settings"],
+        enable_monitoring=False,
+        mcp_server=False,
+        pwa=False,
+    )
+    logger.info(
+        "serving %s on http://%s:%d (UI%s; API at /v1%s)",
+        settings.index_dir, host, port, ", basic auth" if auth else "", ", key required" if api_key else "",
+    )
+    run(app, host, port, api_key)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from rag.errors import RagError
-from rag.ingest import IngestReport, ingest, remove
+from rag.ingest import IngestReport
+from rag.library import Library
 from rag.load import SUFFIXES as UPLOAD_SUFFIXES
 from rag.pipeline import Assistant
 from rag.types import Answer
@@ -44,7 +44,7 @@ class Handlers:
 
     def __init__(self, assistant: Assistant) -> None:
         self.assistant = assistant
-        self._index_lock = threading.Lock()
+        self.library = Library(assistant)  # one writer per index, shared with the HTTP API
 
     # ---- chat -------------------------------------------------------------------------------
 
@@ -57,6 +57,7 @@ class Handlers:
         k: float | None,
         date_from: str | None,
         date_to: str | None,
+        as_of: str | None = None,
     ) -> Iterator[ChatOut]:
         """Stream one answer into the chat, then show its sources; errors become a readable bubble."""
         chat, history, turns = list(chat or []), list(history or []), list(turns or [])
@@ -71,7 +72,7 @@ class Handlers:
         yield "", chat, panel, history, turns
         try:
             text, answer = "", None
-            kw = {"k": int(k) if k else None, "date_from": date_from, "date_to": date_to}
+            kw = {"k": int(k) if k else None, "date_from": date_from, "date_to": date_to, "as_of": as_of}
             for piece in self.assistant.stream(question, history=[tuple(h) for h in history], **kw):
                 if isinstance(piece, Answer):
                     answer = piece
@@ -96,6 +97,31 @@ class Handlers:
     def clear(self) -> tuple[str, list[Message], str, list[Any], list[Any]]:
         """A fresh conversation."""
         return "", [], render.sources_panel([]), [], []
+
+    # ---- search -----------------------------------------------------------------------------
+
+    def search(
+        self, query: str, k: float | None, date_from: str | None, date_to: str | None, as_of: str | None,
+        source: str | None, order: str,
+    ) -> str:
+        """Ranked articles for ``query`` (no answer; each article once, with its best passage), as an HTML list
+        sorted by relevance or date."""
+        if not (query or "").strip():
+            return render.search_results([], order)
+        try:
+            n = int(k or 10)
+            passages = self.assistant.search(
+                query, k=min(4 * n, 200), date_from=date_from, date_to=date_to, as_of=as_of,
+                source=(source or "").strip() or None,
+            )
+            best: dict[str, Any] = {}
+            for hit in passages:
+                best.setdefault(hit.chunk.doc_id, hit)
+            hits = list(best.values())[:n]
+        except Exception as e:
+            log_failure("search", e)
+            return render.error_message(readable(e))
+        return render.search_results(hits, order)
 
     # ---- API --------------------------------------------------------------------------------
 
@@ -178,32 +204,17 @@ class Handlers:
         return _ingest_summary(report)
 
     def _ingest(self, paths: list[Path], progress: Any) -> IngestReport:
-        a = self.assistant
-        m = a.store.manifest
         track = (lambda done, total: progress((done, total), desc="正在向量化段落", unit="段落")) if progress else None
         if progress:
             progress(0, desc="正在读取与切分文章")
-        with self._index_lock:
-            report = ingest(
-                paths,
-                a.settings.index_dir,
-                a.embedder,
-                int(m["chunk_size"]),
-                int(m["chunk_overlap"]),
-                m.get("dense_index", a.settings.dense_index),
-                progress=track,
-            )
-            a.reload()
-        return report
+        return self.library.ingest(paths, track)
 
     def remove_document(self, doc_id: str | None) -> str:
         """Remove one document from the live index."""
         if not doc_id:
             return "请先在上方选择要删除的文档。"
         try:
-            with self._index_lock:
-                gone = remove(self.assistant.settings.index_dir, [doc_id], self.assistant.embedder.id)
-                self.assistant.reload()
+            gone = self.library.remove([doc_id])
         except Exception as e:
             log_failure("remove", e)
             return f"删除失败：{readable(e)}"

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from rag.types import Answer, Citation, Document
+from rag.types import Answer, Citation, Document, Hit
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 TIMING_LABELS = {"retrieve_ms": "检索", "generate_ms": "生成", "verify_ms": "核验", "total_ms": "总计"}
@@ -177,3 +177,23 @@ def article_view(doc: Document | None) -> str:
         f'<article class="article-view"><h3>{esc(doc.title or doc.doc_id)}</h3>{_meta(doc)}'
         f'<div class="fulltext">{esc(doc.text)}</div></article>'
     )
+
+
+def search_results(hits: list[Hit], order: str = "relevance") -> str:
+    """Ranked passages as article cards (rank, score, which retriever found it), optionally sorted by date."""
+    if not hits:
+        return '<div class="src-empty">输入关键词后列出相关报道（不生成答案）。</div>'
+    ranked = list(enumerate(hits, 1))
+    if order in ("newest", "oldest"):
+        dated = sorted((x for x in ranked if x[1].chunk.date), key=lambda x: x[1].chunk.date or "", reverse=order == "newest")
+        ranked = dated + [x for x in ranked if not x[1].chunk.date]
+    cards = []
+    for rank, h in ranked:
+        c = h.chunk
+        meta = " · ".join(esc(x) for x in (c.date or "日期不详", c.source, c.doc_id) if x)
+        cards.append(
+            f'<div class="src-card search-hit" data-doc="{esc(c.doc_id)}"><div class="src-head"><b>{rank}. {esc(c.title or c.doc_id)}</b></div>'
+            f'<div class="src-meta">{meta} · 得分 {h.score:.4f} · {esc("+".join(h.found_by))}</div>'
+            f'<div class="src-text">{esc(c.text[:400])}{"…" if len(c.text) > 400 else ""}</div></div>'
+        )
+    return f'<div class="search-results"><div class="src-section">{len(hits)} 条结果</div>{"".join(cards)}</div>'

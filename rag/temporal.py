@@ -1,0 +1,318 @@
+"""Time-aware retrieval and answers: the question's date range as of a day, the dates passages state,
+which came first, timelines and counts.
+
+``plan(question, as_of)`` reads what a question asks about time; ``boost`` re-ranks hits by the question's
+range (publication date or a date the passage states, resolved against its article's date);
+``gather`` retrieves once per event a comparison names; ``render`` writes the dated, cited answer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from functools import lru_cache
+
+from .chunk import sentences
+from .cite import overlap
+from .timeparse import DateRange, iso_span, question_range, resolve
+from .types import Hit
+
+IN_RANGE = 1.6  # score factor for a hit whose article date or stated date falls in the question's range
+NEAR_RANGE = 1.2  # ... whose date is within one granularity step of it (relative expressions are loose)
+UNDATED = 1.0  # an article with no date is never excluded by a soft range
+REPORT_LAG = timedelta(days=3)  # a report can appear a few days after a day-granular event
+RENDERED = frozenset({"compare", "same", "timeline", "count"})  # plans answered by ``render``, not a generator
+PER_EVENT = 3
+TIMELINE_DEPTH, TIMELINE_ITEMS = 60, 10  # chunks searched for a timeline; stories listed  # hits retrieved for each event of a comparison
+
+Search = Callable[[str, int, str | None, str | None], list[Hit]]  # (text, k, date_from, date_to) -> hits
+
+_ORDER = re.compile(r"(?:时间|先后)顺序|按时间(?:先后)?排[列序]|\bin (?:what|which|chronological) order\b", re.I)
+_COMPARE = re.compile(r"(?:哪个|哪一个|哪件|哪一件|哪项|哪一项|哪起|哪一起|谁)[^，。？?]{0,8}?(更早|最早|先|更晚|最晚|后)|(更早|最早|更晚|最晚)(?:发生)?的是"
+                      r"|which (?:came|happened|was) (first|earlier|later|last)|which .{0,30}\b(earlier|first|later|last)\b", re.I)
+_SAME = re.compile(r"(?:是|在)?同一(天|日|个?月|年|周)|同(月|年|日|天)")
+_ANCHOR = re.compile(r"^(.{4,80}?)(?:的)?(?:当天|当日|同一天|那天|当月|当年)[，,、]?\s*(.+)$")
+_TIMELINE = re.compile(r"时间线|时间轴|大事记|来龙去脉|发展历程|历程|演变|经过|\btimeline\b|\bwhat happened (?:with|to|in) .+ (?:from|between|since)\b|\bhistory of\b", re.I)
+_COUNT = re.compile(r"(?:多少|几)篇(?:新闻|报道|文章|稿件)?|报道了?(?:多少|几)次|\bhow many (?:articles|reports|stories|news)\b", re.I)
+_TAIL = re.compile(r"[，,、]?\s*(?:这(?:两|三|几|些)个?(?:事件|事情|新闻)?中?|以上|上述)?[，,、]?\s*(?:哪一个|哪个|哪件|哪项)?(?:事件|事情)?"
+                   r"(?:是|在)?(?:更早|最早|更晚|最晚|先|后)?(?:发生|举行|进行|出现|宣布|发布)?(?:的|得)?(?:更早|最早|更晚|最晚)?(?:发生)?的?[？?。]?$")
+_TOPIC_ZH = re.compile(r"(?:有|共有)?(?:多少|几)篇(?:新闻|报道|文章|稿件)?(?:提到|提及|报道了?|涉及|关于)?|提到|提及|报道了?(?:多少|几)次|的时间线|时间线|时间轴|大事记|来龙去脉|的?发展历程|历程|的演变|的经过")
+_Q_WORDS = re.compile(r"[？?。！!]|请问|是什么|有哪些|怎样|如何|what happened (?:with|to|in)|how many (?:articles|reports|stories|news)(?: (?:mention|mentioned|about|on|covered))?|timeline of|the history of|history of|from \d{4} to \d{4}|between \d{4} and \d{4}|\bin \d{4}\b|\bwere there\b|\bdid\b", re.I)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a question asks about time: its range, and for compare/same/anchored the events it names."""
+
+    kind: str  # range | compare | same | anchored | timeline | count
+    range: DateRange | None = None
+    events: tuple[str, ...] = ()
+    latest: bool = False  # compare: which came last, not first
+    order: bool = False  # compare: put them all in order
+    unit: str = "day"  # same: day | month | year
+    rest: str = ""  # anchored: what is asked about the anchor's day
+    topic: str = ""  # timeline / count: what the articles are about
+
+
+def plan(question: str, as_of: str | date | None = None) -> Plan | None:
+    """The temporal reading of ``question`` (``None`` when it says nothing about time)."""
+    rng = question_range(question, as_of)
+    if _COUNT.search(question):
+        return Plan("count", rng, topic=_topic(question, rng))
+    if _TIMELINE.search(question):
+        return Plan("timeline", rng, topic=_topic(question, rng))
+    m = _ORDER.search(question)
+    if m:
+        events = _events(question[: m.start()])
+        if len(events) >= 2:
+            return Plan("compare", rng, events, order=True)
+    m = _COMPARE.search(question)
+    if m:
+        word = next(g for g in m.groups() if g)
+        events = _events(question[: m.start()]) if m.start() > 8 else _events(question)
+        if len(events) >= 2:
+            return Plan("compare", rng, events, latest=word.lower() in ("更晚", "最晚", "后", "later", "last"))
+    same = _SAME.search(question)
+    if same and re.search(r"[吗么][？?]?\s*$|\?$", question):
+        events = _events(question[: same.start()])
+        if len(events) >= 2:
+            unit = {"天": "day", "日": "day", "周": "week", "年": "year"}.get(same.group(0)[-1], "month")
+            return Plan("same", rng, events, unit=unit)
+    a = _ANCHOR.match(question)
+    if a:
+        return Plan("anchored", rng, (a.group(1).strip("，, "),), rest=a.group(2))
+    return Plan("range", rng) if rng else None
+
+
+def _events(text: str) -> tuple[str, ...]:
+    """The events a comparison names: 'A和B哪个更早' -> (A, B); 'A、B和C' -> (A, B, C); '1.A，2.B' -> (A, B)."""
+    numbered = re.findall(r"(?:^|[\s，,；;。？?])\d[.、．)）]\s*([^，,；;。？?]+)", text)
+    if len(numbered) >= 2:
+        return tuple(x.strip() for x in numbered)
+    text = _TAIL.sub("", text.strip()).strip("，,、 ")
+    text = re.sub(r"(?:这|以下)?(?:两|三|四|几)(?:个|件|起|项)?(?:事件|事情|事)?中?$", "", text).strip("，,、 ")
+    parts = [p.strip(" ，,、") for p in re.split(r"[、，,；;]|以及", text)]
+    parts = [re.sub(r"^(?:和|与|跟)", "", p) for p in parts if p]
+    last = _halves(parts[-1]) if parts else None
+    if last:
+        parts[-1:] = list(last)
+    return tuple(x for x in (re.sub(r"(?:都|分别)?(?:是|在)+$", "", p) for p in parts) if x)
+
+
+_AND = re.compile(r"和(?![平谐睦])|(?<![参给])与(?!会)|跟|还是|(?<![A-Za-z])(?:and|or)(?![A-Za-z])")
+
+
+def _halves(text: str) -> tuple[str, str] | None:
+    """Split 'A和B' at the conjunction nearest the middle that leaves both sides at least 4 characters."""
+    cuts = [m for m in _AND.finditer(text) if m.start() >= 4 and len(text) - m.end() >= 4]
+    if not cuts:
+        return None
+    m = min(cuts, key=lambda m: abs(m.start() - len(text) / 2))
+    return text[: m.start()].strip(), text[m.end() :].strip()
+
+
+def _topic(question: str, rng: DateRange | None) -> str:
+    text = question
+    for r in resolve(question):
+        text = text.replace(r.text, " ")
+    if rng:
+        text = text.replace(rng.text, " ")
+    text = _TOPIC_ZH.sub(" ", _Q_WORDS.sub(" ", text))
+    text = re.sub(r"(?:在|于|从|自|到|至|截至|之间|期间|以来|有关|关于|年|的)\s*$", "", text.strip())
+    return re.sub(r"\s+", " ", re.sub(r"^(?:关于|有关|在)", "", text.strip())).strip(" ，,、")
+
+
+# --- dates of hits -------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=65536)
+def stated_dates(text: str, article_date: str | None) -> tuple[DateRange, ...]:
+    """Dates a passage states, resolved against its article's date ('3日', '昨天' need it); explicit ones always."""
+    base = iso_span(article_date)
+    ranges = resolve(text, base[0] if base else None)
+    return tuple(r for r in ranges if base or not r.relative)
+
+
+def _distance(a: tuple[date, date], b: tuple[date, date]) -> int:
+    """Days between two spans (0 when they overlap)."""
+    if a[0] > b[1]:
+        return (a[0] - b[1]).days
+    if b[0] > a[1]:
+        return (b[0] - a[1]).days
+    return 0
+
+
+def _slack(rng: DateRange) -> int:
+    return {"day": 7, "week": 14, "month": 31, "quarter": 45, "year": 120}.get(rng.granularity, 60)
+
+
+def fit(hit: Hit, rng: DateRange) -> float:
+    """How well a hit's dates fit ``rng``: the score factor ``boost`` applies."""
+    c = hit.chunk
+    span = (rng.start, rng.end + (REPORT_LAG if rng.granularity == "day" else timedelta(0)))
+    pub = iso_span(c.date)
+    dates = [(r.start, r.end) for r in stated_dates(c.text, c.date)]
+    if pub:
+        dates.append(pub)
+    if not dates:
+        return UNDATED
+    best = min(_distance(d, span) for d in dates)
+    if best == 0:
+        return IN_RANGE
+    return NEAR_RANGE if best <= _slack(rng) else 1.0
+
+
+def boost(hits: list[Hit], rng: DateRange | None) -> list[Hit]:
+    """``hits`` re-scored by how their dates fit the question's range, best first (no range: unchanged)."""
+    if rng is None or not hits:
+        return hits
+    scored = [replace(h, score=h.score * fit(h, rng)) for h in hits]
+    return sorted(scored, key=lambda h: h.score, reverse=True)
+
+
+def event_date(hit: Hit, event: str) -> tuple[str | None, int, int]:
+    """The date of ``event`` in ``hit``: the day-level date stated nearest its best sentence (within three
+    sentences, or opening the passage), else the article's date; with that sentence's span in the passage."""
+    text = hit.chunk.text
+    spans = sentences(text) or [(0, len(text))]
+    best = max(range(len(spans)), key=lambda i: overlap(event, text[spans[i][0] : spans[i][1]]))
+    s, e = spans[best]
+    for i in sorted({best, *range(max(0, best - 3), min(len(spans), best + 4)), 0}, key=lambda i: (abs(i - best), i)):
+        stated = [r for r in stated_dates(text[spans[i][0] : spans[i][1]], hit.chunk.date) if r.granularity == "day"]
+        if stated:
+            return stated[0].start.isoformat(), s, e
+    return hit.chunk.date, s, e
+
+
+# --- retrieval and answers -----------------------------------------------------------------------------
+
+
+@dataclass
+class Evidence:
+    """Hits gathered for a plan, and per event the passage number, date and sentence span that date it."""
+
+    hits: list[Hit] = field(default_factory=list)
+    dated: list[tuple[str, int, str | None, int, int]] = field(default_factory=list)  # (event, n, date, start, end)
+    count: int | None = None
+    undated: int = 0  # count: reports without a date that mention the range
+
+
+def gather(p: Plan, search: Search, k: int) -> Evidence:
+    """Retrieve for each event of a comparison (and for the anchor of an anchored question), or widely for
+    timelines and counts; hits are de-duplicated and numbered in order."""
+    ev = Evidence()
+    date_from = p.range.start.isoformat() if p.range and p.range.start.year > 1 else None
+    date_to = p.range.end.isoformat() if p.range and p.range.end.year < 9999 else None
+
+    def add(h: Hit) -> int:
+        for i, old in enumerate(ev.hits, 1):
+            if old.chunk.chunk_id == h.chunk.chunk_id:
+                return i
+        ev.hits.append(h)
+        return len(ev.hits)
+
+    if p.kind in ("compare", "same"):
+        found = [search(event, PER_EVENT, None, None) for event in p.events]
+        for event, hits in zip(p.events, found):
+            if hits:
+                n = add(hits[0])
+                d, s, e = event_date(hits[0], event)
+                ev.dated.append((event, n, d, s, e))
+        for rank in range(1, PER_EVENT):  # runners-up, one per event in turn, as context up to k passages
+            for hits in found:
+                if len(hits) > rank and len(ev.hits) < k:
+                    add(hits[rank])
+        return ev
+    if p.kind == "anchored":
+        anchor = search(p.events[0], PER_EVENT, None, None)
+        day = event_date(anchor[0], p.events[0])[0] if anchor else None
+        span = iso_span(day)
+        if span:
+            lo, hi = (span[0] - timedelta(days=1)).isoformat(), (span[1] + timedelta(days=1)).isoformat()
+            for h in search(p.rest, k, lo, hi) or search(p.rest, k, None, None):
+                add(h)
+        else:
+            for h in search(p.rest, k, None, None):
+                add(h)
+        if anchor:
+            n = add(anchor[0])
+            d, s, e = event_date(anchor[0], p.events[0])
+            ev.dated.append((p.events[0], n, d, s, e))
+        return ev
+    if p.kind == "timeline":
+        per_doc: dict[str, Hit] = {}
+        for h in search(p.topic, TIMELINE_DEPTH, date_from, date_to):
+            per_doc.setdefault(h.chunk.doc_id, h)  # one passage per story
+        dated = []
+        for h in per_doc.values():
+            d, s, e = event_date(h, p.topic)
+            dated.append((d or "9999", h, s, e))
+        for d, h, s, e in sorted(dated, key=lambda x: x[0])[:TIMELINE_ITEMS]:
+            n = add(h)
+            ev.dated.append((p.topic, n, None if d == "9999" else d, s, e))
+        return ev
+    if p.kind == "count":
+        words = [w for w in re.split(r"\s+", p.topic) if w]
+        docs: dict[str, Hit] = {}
+        for h in search(p.topic, 100000, date_from, date_to):
+            hay = f"{h.chunk.title or ''} {h.chunk.text}".lower()
+            if words and all(w.lower() in hay for w in words):
+                docs.setdefault(h.chunk.doc_id, h)
+        if p.range is not None:  # in a range, count by publication date; undated reports that mention it apart
+            ev.undated = sum(not h.chunk.date for h in docs.values())
+            docs = {d: h for d, h in docs.items() if h.chunk.date}
+        ev.count = len(docs)
+        for h in sorted(docs.values(), key=lambda h: h.chunk.date or "", reverse=True)[:k]:
+            n = add(h)
+            d, s, e = event_date(h, p.topic)
+            ev.dated.append((p.topic, n, d, s, e))
+        return ev
+    return ev
+
+
+def render(p: Plan, ev: Evidence, lang: str = "zh") -> Iterator[str]:
+    """The answer text for compare / same / timeline / count plans, each dated claim cited; nothing when the
+    evidence does not answer (the pipeline then refuses)."""
+    en = lang == "en"
+    if p.kind in ("compare", "same"):
+        dated = [x for x in ev.dated if x[2]]
+        if len(dated) < 2 or len(dated) < len(p.events):
+            return
+        if p.kind == "compare" and p.order:
+            yield "In order:\n" if en else "按时间先后：\n"
+        elif p.kind == "compare":
+            order = sorted(dated, key=lambda x: x[2] or "", reverse=p.latest)
+            first = order[0][0]
+            word = ("Latest" if p.latest else "Earliest") if en else ("最晚的是" if p.latest else "最早的是")
+            yield f"{word}: {first}:\n" if en else f"{word}{first}：\n"
+        else:
+            cut = {"day": 10, "week": 10, "month": 7, "year": 4}[p.unit]
+            same = len({(x[2] or "")[:cut] for x in dated}) == 1
+            yield ("Yes:\n" if same else "No:\n") if en else ("是的，是同一" if same else "不是，不是同一") + {
+                "day": "天", "week": "周", "month": "个月", "year": "年"}[p.unit] + "：\n"
+        for event, n, d, s, e in sorted(dated, key=lambda x: x[2] or ""):
+            yield f"{event}（{_zh_date(d)}）：{ev.hits[n - 1].chunk.text[s:e]}[{n}]\n"
+        return
+    if p.kind in ("timeline", "count"):
+        if p.kind == "count":
+            if not ev.count:
+                return
+            when = f"（{p.range.text}，{_zh_date(p.range.start.isoformat())}至{_zh_date(p.range.end.isoformat())}）" if p.range else ""
+            also = (f" ({ev.undated} undated)" if en else f"另有{ev.undated}篇未注明日期的报道提及该时间，") if ev.undated else ""
+            yield (f"{ev.count} articles mention {p.topic}{when}{also}; the latest:\n" if en
+                   else f"共有{ev.count}篇报道提到“{p.topic}”{when}，{also}最近的几篇：\n")
+        else:
+            if not ev.dated:
+                return
+            yield f"Timeline of {p.topic} ({len(ev.dated)} reports, oldest first):\n" if en else f"“{p.topic}”的时间线（{len(ev.dated)}篇报道，按时间先后）：\n"
+        for _, n, d, s, e in ev.dated:
+            yield f"{_zh_date(d)}：{ev.hits[n - 1].chunk.text[s:e]}[{n}]\n"
+
+
+def _zh_date(iso: str | None) -> str:
+    if not iso:
+        return "日期不详"
+    parts = iso.split("-")
+    return "".join(f"{int(x)}{u}" for x, u in zip(parts, ("年", "月", "日")))

@@ -1,0 +1,108 @@
+"""Time-aware questions over the real seed index: which came first, timelines, counts, as-of ranges."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from rag.errors import InputError
+from rag.temporal import plan
+from rag.types import Chunk, Hit
+from rag import temporal
+
+BAOTOU = "002_b7bf3aecb8f9b87f.txt"
+LIAOCHENG = "001_601d5aada0628d2c.txt"
+
+
+def test_plans_read_what_a_question_asks_about_time() -> None:
+    p = plan("COTODAMA歌词音箱和苹果停产iPhone 6系列哪个事件更早发生？")
+    assert p is not None and p.kind == "compare" and p.events == ("COTODAMA歌词音箱", "苹果停产iPhone 6系列")
+    p = plan("A公司被约谈、B市发生地震和C队夺冠，哪个事件最晚发生？")
+    assert p is not None and p.kind == "compare" and p.latest and len(p.events) == 3
+    p = plan("白俄罗斯召见乌克兰代办和美国公布6月CPI数据是在同一个月发生的吗？")
+    assert p is not None and p.kind == "same" and p.unit == "month" and len(p.events) == 2
+    p = plan("杭州亚运会延期当天，孙颖的案件在哪个法院公开审理？")
+    assert p is not None and p.kind == "anchored" and p.events == ("杭州亚运会延期",) and "法院" in p.rest
+    p = plan("2019年有多少篇报道提到质量强市?")
+    assert p is not None and p.kind == "count" and p.topic == "质量强市" and p.range and p.range.start == date(2019, 1, 1)
+    p = plan("what happened with the quality-city campaign from 2015 to 2021?")
+    assert p is not None and p.kind == "timeline" and p.range and (p.range.start.year, p.range.end.year) == (2015, 2021)
+    assert plan("哪些城市成为示范城市?") is None
+
+
+def test_a_hit_in_the_range_outranks_one_outside_it() -> None:
+    def hit(cid: str, text: str, day: str | None, score: float) -> Hit:
+        return Hit(Chunk(cid, cid, text, 0, len(text), None, day, None), score)
+
+    rng = plan("去年7月发生了什么?", "2020-05-01").range  # type: ignore[union-attr]
+    hits = [hit("a", "会议召开。", "2018-07-02", 1.0), hit("b", "会议召开。", "2019-07-15", 0.8),
+            hit("c", "据悉，2019年7月3日会议召开。", "2020-01-01", 0.7), hit("d", "会议召开。", None, 0.9)]
+    ranked = [h.chunk.chunk_id for h in temporal.boost(hits, rng)]
+    assert ranked.index("b") < ranked.index("a") and ranked.index("c") < ranked.index("a")  # published or stated in range
+    assert "d" in ranked  # an undated article is not excluded by a soft range
+
+
+def test_which_came_first_is_answered_from_each_events_dated_evidence(assistant) -> None:  # type: ignore[no-untyped-def]
+    a = assistant.ask("包头市城市质量发展大会和聊城实施质量强市战略动员大会哪个更早?")
+    assert not a.refused
+    first = a.text.splitlines()[0]
+    assert "聊城" in first and "包头" not in first
+    assert {c.doc_id for c in a.citations} == {BAOTOU, LIAOCHENG}
+    assert "2016年4月14日" in a.text  # the date the Baotou report states, not its publication date
+    a = assistant.ask("包头市城市质量发展大会和聊城实施质量强市战略动员大会哪个更晚?")
+    assert "包头" in a.text.splitlines()[0]
+
+
+def test_timeline_lists_dated_cited_reports_oldest_first(assistant) -> None:  # type: ignore[no-untyped-def]
+    a = assistant.ask("质量强市的时间线")
+    assert not a.refused and len(a.citations) >= 4
+    lines = [line for line in a.text.splitlines()[1:] if line and "日期不详" not in line]
+    years = [int(line[:4]) for line in lines]
+    assert years == sorted(years) and years[0] == 2015
+    assert len({c.doc_id for c in a.citations}) == len(a.citations)  # one passage per story
+
+
+def test_count_comes_from_the_index(assistant) -> None:  # type: ignore[no-untyped-def]
+    a = assistant.ask("2016年有多少篇报道提到质量强市?")
+    assert a.text.startswith("共有1篇报道") and [c.doc_id for c in a.citations] == [BAOTOU]
+    a = assistant.ask("有多少篇报道提到质量强市?")
+    assert a.text.startswith("共有5篇报道")
+    assert assistant.ask("2030年有多少篇报道提到质量强市?").refused
+
+
+def test_as_of_moves_relative_questions(assistant) -> None:  # type: ignore[no-untyped-def]
+    q = "去年有多少篇报道提到质量强市?"
+    assert assistant.ask(q, as_of="2016-05-01").text.startswith("共有2篇报道")  # 2015: Shenzhen and Liaocheng
+    assert assistant.ask(q, as_of="2017-03-01").text.startswith("共有1篇报道")  # 2016: Baotou
+    assert assistant.ask(q, as_of="2019-01-01").refused
+    with pytest.raises(InputError, match="as_of must be a date"):
+        assistant.ask(q, as_of="last tuesday")
+
+
+def test_search_returns_ranked_hits_with_the_same_analysis_and_filters(assistant) -> None:  # type: ignore[no-untyped-def]
+    hits = assistant.search("which cities were named in 2015?", k=5)
+    assert hits and "000_134084127a1d6434.txt" in [h.chunk.doc_id for h in hits[:3]]
+    assert all(h.found_by and h.chunk.chunk_id and h.score > 0 for h in hits)
+    dated = assistant.search("质量强市", k=10, date_from="2016", date_to="2016-12-31")
+    assert dated and {h.chunk.doc_id for h in dated} == {BAOTOU}
+    recent = assistant.search("去年的质量大会", k=3, as_of="2017-02-01")  # 去年 = 2016: Baotou first
+    assert recent[0].chunk.doc_id == BAOTOU
+    source = assistant.search("质量强市", k=10, source="中国质量新闻网")
+    assert source and all(h.chunk.source == "中国质量新闻网" for h in source)
+    assert assistant.search("质量强市", k=10, source="no such outlet") == []
+    with pytest.raises(InputError, match="date_from must be"):
+        assistant.search("质量强市", date_from="last year")
+
+
+def test_the_search_tab_lists_articles_sortable_by_date(assistant) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("gradio")
+    from rag.ui.handlers import Handlers
+
+    h = Handlers(assistant)
+    html = h.search("质量强市", 10, "", "", "", "", "oldest")
+    dates = [d for d in ("2015-02-02", "2015-06-15", "2016-04-21", "2021-09-17") if d in html]
+    assert len(dates) == 4 and [html.index(d) for d in dates] == sorted(html.index(d) for d in dates)
+    newest = h.search("质量强市", 10, "", "", "", "", "newest")
+    assert newest.index("2021-09-17") < newest.index("2015-02-02")
+    assert "as_of must be a date" in h.search("质量强市", 10, "", "", "someday", "", "relevance")

@@ -1,0 +1,85 @@
+"""Time expressions resolved into date ranges against several "as of" dates."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from rag.timeparse import DateRange, iso_span, parse_as_of, question_range, resolve
+
+
+def _one(text: str, as_of: str) -> tuple[str, str]:
+    got = resolve(text, as_of)
+    assert len(got) == 1, got
+    return got[0].start.isoformat(), got[0].end.isoformat()
+
+
+@pytest.mark.parametrize(
+    ("text", "as_of", "expected"),
+    [
+        ("去年7月深圳发生了什么?", "2020-05-01", ("2019-07-01", "2019-07-31")),
+        ("去年7月深圳发生了什么?", "2023-01-10", ("2022-07-01", "2022-07-31")),
+        ("前年发生了什么", "2024-03-01", ("2022-01-01", "2022-12-31")),
+        ("今年年初的政策", "2023-06-14", ("2023-01-01", "2023-03-31")),
+        ("上个月的数据", "2023-01-15", ("2022-12-01", "2022-12-31")),
+        ("上个月的数据", "2023-03-31", ("2023-02-01", "2023-02-28")),
+        ("上周发生了什么", "2023-06-14", ("2023-06-05", "2023-06-11")),
+        ("上周发生了什么", "2023-06-19", ("2023-06-12", "2023-06-18")),
+        ("三年前的事故", "2023-06-14", ("2020-01-01", "2020-12-31")),
+        ("近两年的变化", "2023-06-14", ("2021-06-14", "2023-06-14")),
+        ("昨天", "2020-03-01", ("2020-02-29", "2020-02-29")),
+        ("what happened last year?", "2021-02-01", ("2020-01-01", "2020-12-31")),
+        ("what happened last month?", "2021-01-05", ("2020-12-01", "2020-12-31")),
+        ("two years ago", "2023-03-10", ("2021-01-01", "2021-12-31")),
+        ("in the past 3 years", "2023-06-01", ("2020-06-01", "2023-06-01")),
+        ("7月23日发生了什么", "2023-05-01", ("2022-07-23", "2022-07-23")),  # July has not come yet in May
+        ("7月23日发生了什么", "2023-09-01", ("2023-07-23", "2023-07-23")),
+    ],
+)
+def test_relative_expressions_follow_the_as_of_date(text: str, as_of: str, expected: tuple[str, str]) -> None:
+    assert _one(text, as_of) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "granularity"),
+    [
+        ("2020年4月2日广州发生了什么交通事故？", ("2020-04-02", "2020-04-02"), "day"),
+        ("2019年7月的新闻", ("2019-07-01", "2019-07-31"), "month"),
+        ("哪些城市在2015年成为示范城市", ("2015-01-01", "2015-12-31"), "year"),
+        ("which cities were named in 2015?", ("2015-01-01", "2015-12-31"), "year"),
+        ("on July 23, 2019", ("2019-07-23", "2019-07-23"), "day"),
+        ("in July 2019", ("2019-07-01", "2019-07-31"), "month"),
+        ("from 2015 to 2021", ("2015-01-01", "2021-12-31"), "span"),
+        ("2015年至2021年的历程", ("2015-01-01", "2021-12-31"), "span"),
+        ("2015年上半年", ("2015-01-01", "2015-06-30"), "quarter"),
+        ("二〇一九年", ("2019-01-01", "2019-12-31"), "year"),
+    ],
+)
+def test_explicit_dates_are_ranges_at_their_granularity(text: str, expected: tuple[str, str], granularity: str) -> None:
+    for as_of in ("2016-01-01", "2024-08-30"):  # explicit dates do not move with as_of
+        got = resolve(text, as_of)
+        assert [(r.start.isoformat(), r.end.isoformat()) for r in got] == [expected]
+        assert got[0].granularity == granularity and not got[0].relative
+
+
+def test_until_opens_the_start_of_the_range() -> None:
+    r = question_range("截至上周，荣盛发展的股价连续多少日涨停？", "2023-06-14")
+    assert r is not None and r.start == date(1, 1, 1) and r.end == date(2023, 6, 11)
+
+
+def test_numbers_that_are_not_dates_and_anaphora_are_left_alone() -> None:
+    assert resolve("这家公司有3000名员工", "2023-01-01") == []
+    assert resolve("A和B是在同一月份吗？", "2023-01-01") == []
+    assert resolve("会议召开当天发生了什么", "2023-01-01") == []  # 当天 is the event's day, not as_of
+
+
+def test_as_of_parsing_and_iso_spans() -> None:
+    assert parse_as_of("2024-1月20日") == date(2024, 1, 20)
+    assert parse_as_of(None) == date.today()
+    with pytest.raises(ValueError, match="as_of must be a date"):
+        parse_as_of("yesterday-ish")
+    assert iso_span("2019-07") == (date(2019, 7, 1), date(2019, 7, 31))
+    assert iso_span("") is None
+    r = DateRange(date(2019, 7, 1), date(2019, 7, 31), "2019年7月", "month")
+    assert r.contains("2019") and r.contains("2019-07-23") and not r.contains("2019-08-01") and not r.contains(None)
