@@ -35,7 +35,7 @@ from .dataset import load_dataset
 
 logger = logging.getLogger(__name__)
 
-SETS = {"news_public": None, "reading": None, "chronoqa": 500}  # questions sampled per set (None: all)
+SETS = {"news_public": 100, "reading": 110, "chronoqa": 100}  # question groups sampled per set (None: all)
 NEG_DEPTH = 40  # chunks searched to find the best passages outside the gold documents
 TARGET_REJECTION = 0.95
 FOLDS = 5
@@ -82,8 +82,18 @@ def features(suite: Path, out: Path, limits: dict[str, int | None]) -> None:
     embedder = get_embedder(settings.embedder)
     out.mkdir(parents=True, exist_ok=True)
 
+    memo: dict[str, np.ndarray] = {}
+
     def embed(qs: list[str], ss: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        return embedder.embed_queries(qs), embedder.embed_documents(ss)
+        """As the Assistant embeds, with each text embedded once (questions meet the same sentences twice)."""
+        todo = [s for s in dict.fromkeys([f"q:{q}" for q in qs] + [f"p:{s}" for s in ss]) if s not in memo]
+        qn = [t[2:] for t in todo if t.startswith("q:")]
+        pn = [t[2:] for t in todo if t.startswith("p:")]
+        if qn:
+            memo.update(zip([f"q:{q}" for q in qn], embedder.embed_queries(qn)))
+        if pn:
+            memo.update(zip([f"p:{s}" for s in pn], embedder.embed_documents(pn)))
+        return np.stack([memo[f"q:{q}"] for q in qs]), np.stack([memo[f"p:{s}"] for s in ss])
 
     for name, limit in limits.items():
         info = cached_index(suite / name / "corpus.jsonl", settings, embedder)
@@ -96,8 +106,9 @@ def features(suite: Path, out: Path, limits: dict[str, int | None]) -> None:
             r = assistant.retriever
             query = r.analyze(row["question"])
             gold, parts = set(row["doc_ids"]), answer_strings(row)
-            pos = r.search(query, settings.top_k)
-            wide = [h for h in r.search(query, NEG_DEPTH) if h.chunk.doc_id not in gold]
+            deep = r.search(query, NEG_DEPTH)
+            pos = r.search(query, settings.top_k) if query.is_list else deep[: settings.top_k]
+            wide = [h for h in deep if h.chunk.doc_id not in gold]
             neg = wide[: len(pos)]
             for is_neg, hits in ((0, pos), (1, neg)):
                 cands, x = featurize(assistant.evidence, query, hits, r.doc_dates, embed)
@@ -111,7 +122,7 @@ def features(suite: Path, out: Path, limits: dict[str, int | None]) -> None:
                     negs.append(is_neg)
             meta.append({"id": row["id"], "group": group_of(row["id"]), "lang": query.lang, "source": row.get("source"),
                          "temporal_type": row.get("temporal_type"), "gold_retrieved": any(h.chunk.doc_id in gold for h in pos)})
-            if i % 100 == 0:
+            if i % 25 == 0:
                 logger.info("%s: %d/%d questions (%.0fs)", name, i, len(rows), time.perf_counter() - t)
         np.savez_compressed(out / f"features-{name}.npz", x=np.array(xs, np.float32), y=np.array(ys, np.int8),
                             has=np.array(hit_answer, np.int8), q=np.array(qidx, np.int32), neg=np.array(negs, np.int8))

@@ -59,11 +59,16 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--port", type=int, default=7860)
     c.add_argument("--auth", help="user:password for basic auth")
     c = cmd("eval", "batch evaluation with metrics and a report")
-    c.add_argument("--dataset", required=True, type=Path)
+    c.add_argument("--dataset", type=Path, help="one QA set (JSONL); or use --suite")
     c.add_argument("--corpus", type=Path)
     c.add_argument("--configs", default="hybrid")
     c.add_argument("--out", type=Path, default=Path("eval/reports/latest"))
     c.add_argument("--limit", type=int)
+    c.add_argument("--suite", type=Path, nargs="?", const=Path("../shared/evalsets"),
+                   help="run every set (folders with qa.jsonl + corpus.jsonl) of DIR (default ../shared/evalsets)")
+    c.add_argument("--per-set", type=int, default=200, help="questions sampled per set in --suite (default 200)")
+    c.add_argument("--negatives", type=int, default=60, help="questions per set asked again without their gold docs")
+    c.add_argument("--sets", help="only these sets of the suite (comma-separated names)")
     c = cmd("model", "manage the optional local GGUF model")
     c.add_argument("action", choices=["fetch"])
     return p

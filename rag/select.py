@@ -24,7 +24,9 @@ from .query import CJK, Query
 from .types import Hit
 
 Embed = Callable[[list[str], list[str]], tuple[np.ndarray, np.ndarray]]  # (queries, sentences) -> their vectors
-EMBED_LIMIT = 16  # candidate sentences embedded per question (the rest are dropped by a cheap lexical pre-score)
+CANDIDATES = 12  # candidate sentences scored per question, by a cheap lexical pre-score
+EMBED_LIMIT = 4  # the best of them embedded for the question-sentence similarity (latency: e5 on a CPU)
+EMBED_CHARS = 100  # a candidate is embedded by its first characters only (latency grows with length)
 MIN_CHARS = 6
 
 FEATURES = (
@@ -32,7 +34,7 @@ FEATURES = (
     "sim", "sim_rel", "sim_en", "own_en",
     "rank_inv", "score_rel", "dense", "bm25",
     "typed", "fits_typed", "untyped", "required", "list_q", "enumerates",
-    "position", "first", "log_len", "novel", "has_digit", "en",
+    "position", "first", "log_len", "novel", "has_digit", "en", "embedded",
 )
 
 
@@ -114,13 +116,16 @@ def featurize(
     if not rows:
         return [], np.zeros((0, len(FEATURES)), dtype=np.float32)
     rows.sort(key=lambda r: r[2]["near"] + r[2]["own"] + 0.3 * r[2]["rank_inv"] + 0.2 * r[2]["fits_typed"], reverse=True)
-    rows = rows[:limit]
-    sims = _similarities(query, [sent for _, sent, _ in rows], embed)
+    rows = rows[:CANDIDATES]
+    sims = _similarities(query, [sent[:EMBED_CHARS] for _, sent, _ in rows[:limit]], embed)
+    floor = float(sims.min()) if len(sims) else 0.0  # a sentence not embedded counts as the least similar
+    sims = np.concatenate([sims, np.full(len(rows) - len(sims), floor, dtype=np.float32)])
     best_own = max(r[2]["own"] for r in rows)
     best_near = max(r[2]["near"] for r in rows)
     best_sim = float(sims.max())
-    for (_, _, f), sim in zip(rows, sims.tolist()):
+    for i, ((_, _, f), sim) in enumerate(zip(rows, sims.tolist())):
         f |= {
+            "embedded": float(i < limit),
             "own_rel": f["own"] - best_own,
             "near_rel": f["near"] - best_near,
             "sim": sim,
