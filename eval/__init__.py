@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+from rag.errors import InputError
 
 from .harness import run
 from .results import Report
@@ -18,6 +21,17 @@ def main(args: argparse.Namespace) -> int:
         return html_main([str(args.html), "--out", str(args.out)])
     from .report import summary_table
 
+    if args.suite is not None:
+        from .suite import run_suite
+
+        out = args.out if args.out != Path("eval/reports/latest") else Path("eval/reports/suite")
+        run_suite(args.suite, out, args.per_set, args.negatives, args.config, progress=True,
+                  only=args.sets.split(",") if args.sets else None)
+        print((out / "report.md").read_text(encoding="utf-8").split("\n## ", 2)[1])
+        print(f"report: {out / 'report.md'}")
+        return 0
+    if args.dataset is None:
+        raise InputError("rag eval needs --dataset FILE or --suite [DIR]")
     names = [c.strip() for c in args.configs.split(",") if c.strip()]
     report = run(
         args.dataset,

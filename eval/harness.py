@@ -109,6 +109,8 @@ def evaluate(config: str, assistant: Assistant, q: Question) -> Result:
         return r
     said = "" if answer.refused else answer.text  # a refusal scores as an empty answer
     r.correct = m.is_correct(said, q.answer_parts, q.answers)
+    r.short = m.short_answer(said)
+    r.short_correct = None if r.correct is None else bool(r.short and m.is_correct(r.short, q.answer_parts, q.answers))
     r.f1 = m.f1(said, m.reference(q.answer_parts, q.answers))
     cited = [(c.doc_id, c.text) for c in answer.citations]
     r.citation_precision = m.citation_precision(cited, q.doc_ids, q.answer_parts, q.answers)

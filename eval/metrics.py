@@ -68,6 +68,16 @@ def is_correct(answer: str, parts: Parts | None = None, answers: Sequence[str] |
     return None
 
 
+_SHORT = re.compile(r"^(?:答|Answer)[:：]\s*(.+)$")
+
+
+def short_answer(answer: str) -> str | None:
+    """The short answer line that leads an answer ('答：南京、南通' / 'Answer: Nanjing (南京)'), without markers."""
+    first = answer.strip().split("\n", 1)[0]
+    found = _SHORT.match(first)
+    return strip_marks(found.group(1)).strip() if found else None
+
+
 def reference(parts: Parts | None = None, answers: Sequence[str] | None = None) -> str | None:
     """The answer F1 compares against: the first of ``answers``, else the first alternative of each part."""
     if answers:

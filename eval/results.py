@@ -12,7 +12,7 @@ STAGES = ("retrieve_ms", "generate_ms", "verify_ms", "total_ms")
 RETRIEVAL = (*(f"hit@{k}" for k in m.KS), *(f"recall@{k}" for k in m.KS), "mrr", "ndcg@10")
 METRICS = (
     *RETRIEVAL,
-    "answer_accuracy", "f1", "citation_precision", "citation_recall",
+    "answer_accuracy", "short_accuracy", "f1", "citation_precision", "citation_recall",
     "refusal_accuracy", "false_refusal_rate", "overall_accuracy",
 )
 
@@ -31,6 +31,8 @@ class Result:
     answer: str = ""
     refused: bool = False
     correct: bool | None = None
+    short: str | None = None
+    short_correct: bool | None = None
     f1: float | None = None
     citations: list[dict[str, Any]] = field(default_factory=list)
     citation_precision: float | None = None
@@ -87,6 +89,7 @@ def aggregate(results: list[Result]) -> dict[str, Any]:
     values: dict[str, list[Any]] = {name: [r.retrieval.get(name) for r in answerable] for name in RETRIEVAL}
     values |= {
         "answer_accuracy": [r.correct for r in answerable],
+        "short_accuracy": [r.short_correct for r in answerable],
         "f1": [r.f1 for r in answerable],
         "citation_precision": [r.citation_precision for r in answerable],
         "citation_recall": [r.citation_recall for r in answerable],

@@ -44,6 +44,22 @@ def overlap(claim: str, passage: str) -> float:
     return len(g & grams(passage)) / len(g) if g else 0.0
 
 
+_SHORT = re.compile(r"^(?:答|Answer)[:：]\s*(.+)$")
+
+
+def supported_short(claim: str, passage: str) -> float | None:
+    """A short answer line ('答：南京、南通', 'Answer: Nanjing (南京)'): 1.0 when every Chinese piece of it (or, with
+    none, every number) is in the passage, else 0.0; ``None`` for any other sentence."""
+    m = _SHORT.match(claim)
+    if not m:
+        return None
+    body = m.group(1)
+    flat = re.sub(r"\s+", "", passage)
+    pieces = re.findall(r"[\u3400-\u9fff·\d.%％]+", body) if CJK.search(body) else re.findall(r"\d[\d,.]*", body)
+    pieces = [re.sub(r"\s+", "", p) for p in pieces if p.strip(".")]
+    return float(bool(pieces) and all(p in flat for p in pieces))
+
+
 def claims(text: str) -> list[tuple[str, list[int], tuple[int, int]]]:
     """(claim without markers, cited numbers, span in the normalised text) for each sentence of ``text``."""
     out = []
@@ -88,7 +104,9 @@ def check(
             if not 1 <= n <= len(passages):
                 warnings.append(f"removed citation [{n}]: there is no passage {n}")
                 continue
-            score = overlap(claim, passages[n - 1].chunk.text)
+            score = supported_short(claim, passages[n - 1].chunk.text)
+            if score is None:
+                score = overlap(claim, passages[n - 1].chunk.text)
             if score < min_overlap and sims.get((claim, n), 0.0) < min_similarity:
                 warnings.append(f"removed citation [{n}]: passage {n} does not support “{claim[:40]}”")
                 continue
@@ -110,7 +128,7 @@ def _similarities(
     pending: list[tuple[str, int]], passages: list[Hit], similarity: Similarity | None, min_overlap: float
 ) -> dict[tuple[str, int], float]:
     """Embedding similarity for the (claim, passage) pairs that lexical overlap alone does not support."""
-    todo = [(c, n) for c, n in pending if overlap(c, passages[n - 1].chunk.text) < min_overlap]
+    todo = [(c, n) for c, n in pending if not _SHORT.match(c) and overlap(c, passages[n - 1].chunk.text) < min_overlap]
     if not todo or similarity is None:
         return {}
     scores = similarity([c for c, _ in todo], [passages[n - 1].chunk.text for _, n in todo])

@@ -76,12 +76,17 @@ def _parser() -> argparse.ArgumentParser:
     _api_key_option(c)
     cmd("mcp", "serve the archive as MCP tools over stdio (search_archive, ask_archive)")
     c = cmd("eval", "batch evaluation with metrics and a report")
-    c.add_argument("--dataset", type=Path, help="questions (jsonl); required unless --html")
+    c.add_argument("--dataset", type=Path, help="one QA set (JSONL); or use --suite or --html")
     c.add_argument("--html", type=Path, metavar="DIR", help="score HTML extraction on DIR/truth.jsonl instead")
     c.add_argument("--corpus", type=Path)
     c.add_argument("--configs", default="hybrid")
     c.add_argument("--out", type=Path, default=Path("eval/reports/latest"))
     c.add_argument("--limit", type=int)
+    c.add_argument("--suite", type=Path, nargs="?", const=Path("../shared/evalsets"),
+                   help="run every set (folders with qa.jsonl + corpus.jsonl) of DIR (default ../shared/evalsets)")
+    c.add_argument("--per-set", type=int, default=200, help="questions sampled per set in --suite (default 200)")
+    c.add_argument("--negatives", type=int, default=60, help="questions per set asked again without their gold docs")
+    c.add_argument("--sets", help="only these sets of the suite (comma-separated names)")
     c = cmd("model", "manage the optional local GGUF model")
     c.add_argument("action", choices=["fetch"])
     return p
@@ -247,8 +252,8 @@ def _mcp(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     from .evaluation import main as eval_main
 
-    if not args.dataset and not args.html:
-        print("rag eval: one of --dataset or --html is required", file=sys.stderr)
+    if not args.dataset and not args.html and args.suite is None:
+        print("rag eval: one of --dataset, --suite or --html is required", file=sys.stderr)
         return 2
     return eval_main(args)
 

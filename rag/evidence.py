@@ -153,3 +153,48 @@ def _has_person(text: str, question: str = "") -> bool:
 def _people(text: str) -> tuple[str, ...]:
     """Person and organisation names in ``text`` by jieba's part-of-speech tagger (two characters or more)."""
     return tuple(w for w, flag in tagged(text) if flag in _PERSON_FLAGS and len(w) > 1)
+
+
+_DATE_SPAN = re.compile(
+    r"(?:(?:公元前?)?\d{1,4}\s*年\s*)?(?:\d{1,2}\s*月\s*(?:\d{1,2}\s*[日号])?)|(?:公元前?)?\d{1,4}\s*年(?:代|初|底|末)?"
+    r"|[一二三四五六七八九十〇零]{2,4}年|\d{1,2}世纪(?:\d{2}年代)?"
+)
+_NUMBER_SPAN = re.compile(
+    r"(?:约|近|超过|逾)?(?:\d[\d,，.]*|[一二三四五六七八九十百千万亿两零]+)\s*(?:多|余)?\s*"
+    r"(?:万|亿|千|百)?(?:[个家次名位项元人倍届批座所条件台户篇枚例年岁天月日周米吨公里平方米千米英里%％]|美元|人民币|公顷|英尺|分钟|小时)+"
+    r"|\d[\d,，.]*"
+)
+_PLACE_FLAGS = frozenset({"ns"})
+_HELD_IN = re.compile(r"在([\u4e00-\u9fff]{2,8}?)(?:举行|举办|召开|开幕|揭幕|开赛|落幕|闭幕)")
+_ENUM_RUN = re.compile(r"[\u4e00-\u9fff·]{2,10}(?:、[\u4e00-\u9fff·]{2,10})+(?:(?:和|及|与)[\u4e00-\u9fff·]{2,10})?")
+
+
+def short_answer(query: Query, sentence: str) -> str | None:
+    """The answer itself, taken from ``sentence``: a number with its unit, a date, a person, a place or a list.
+
+    Only for questions of one of those kinds (list questions included); a part the question already says is
+    skipped. ``None`` when the sentence holds nothing of the kind (the quote alone answers).
+    """
+    q = query.text
+    if query.is_list:
+        found = [re.sub(r"等$", "", m.group(0)) for m in _ENUM_RUN.finditer(sentence) if m.group(0) not in q]
+        if found:
+            return max(found, key=len)
+    kind = query.answer_type
+    if kind is None or not CJK.search(sentence):
+        return None
+    if kind == "date":
+        spans = [m.group(0).strip() for m in _DATE_SPAN.finditer(sentence)]
+    elif kind == "number":
+        spans = [m.group(0).strip() for m in _NUMBER_SPAN.finditer(sentence)]
+        spans = [s for s in spans if not re.fullmatch(r"(?:19|20)\d{2}年?", s)] or spans
+    elif kind == "person":
+        spans = [m.group(0) for m in _TITLE.finditer(sentence)]
+        spans = [w for w, flag in tagged(sentence) if flag in {"nr", "nrfg", "nrt"} and len(w) > 1] or spans
+    elif kind == "place":
+        spans = [m.group(1) for m in _HELD_IN.finditer(sentence)]
+        spans += [w for w, flag in tagged(sentence) if flag in _PLACE_FLAGS and len(w) > 1]
+    else:
+        spans = []
+    spans = [s for s in spans if s and s not in q]
+    return spans[0] if spans else None

@@ -8,16 +8,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .chunk import sentences
-from .evidence import Evidence
+import numpy as np
+
+from .embed import Embedder
+from .evidence import Evidence, short_answer
+from .names import english
 from .query import CJK, Query
+from .select import EMBED_LIMIT, Embed, Selector, default_selector, featurize, year_ok
 from .types import Hit
 
 logger = logging.getLogger(__name__)
 
 _ENDS_SENTENCE = re.compile(r"[。！？；!?;][”’」』）)】》\"']*$")
 NOT_FOUND = {"zh": "资料库中没有找到相关信息。", "en": "The archive does not contain this."}
-LIST_BONUS = 0.2  # for a sentence that enumerates what a list question asks for
 EN_LEAD = {True: "From the archive (quoted in Chinese):\n", False: "From the archive:\n"}  # by whether a quote is Chinese
 
 
@@ -31,7 +34,7 @@ class Generator(Protocol):
 
 @dataclass(frozen=True)
 class Scored:
-    """A candidate sentence: passage number, span within the passage text, and its score."""
+    """A chosen sentence: passage number, span within the passage text, and the selector's probability."""
 
     n: int
     start: int
@@ -42,12 +45,18 @@ class Scored:
         return passages[self.n - 1].chunk.text[self.start : self.end]
 
 
+def embed_with(embedder: Embedder) -> Embed:
+    """The (queries, sentences) -> vectors function the selector needs, from an embedder."""
+    return lambda queries, texts: (embedder.embed_queries(queries), embedder.embed_documents(texts))
+
+
 class ExtractiveGenerator:
     """No LLM: answers with the passages' best-supported sentences, each followed by its [n].
 
-    A sentence qualifies when it covers at least ``min_coverage`` of the question's IDF-weighted terms,
-    fits the answer type (a number for "how many", a person for "who", ...) and, when the question names
-    a year, comes from an article published in or mentioning that year. Nothing qualifies: empty answer.
+    Candidate sentences are scored by a learned selector (``rag.select``: lexical coverage, the e5 similarity of
+    question and sentence, answer-type fit, retrieval rank, position, ...); the best answers when its probability
+    reaches the selector's threshold, chosen on the development sets for negative rejection >= 0.95. When the
+    question names a year, only articles published in or mentioning that year are read. Nothing passes: no answer.
     """
 
     name = "extractive"
@@ -55,62 +64,45 @@ class ExtractiveGenerator:
     def __init__(
         self,
         evidence: Evidence,
-        min_coverage: float = 0.45,
-        min_own: float = 0.3,
-        context_weight: float = 0.4,
+        embed: Embed | None = None,
+        selector: Selector | None = None,
         max_sentences: int = 2,
-        keep_ratio: float = 0.85,
+        embed_limit: int = EMBED_LIMIT,
     ) -> None:
-        if not 0 < min_coverage <= 1:
-            raise ValueError(f"min_coverage must be in (0, 1], got {min_coverage}")
+        if max_sentences < 1:
+            raise ValueError(f"max_sentences must be >= 1, got {max_sentences}")
         self.evidence = evidence
-        self.min_coverage = min_coverage
-        self.context_weight = context_weight
-        self.min_own = min_own
+        self.embed = embed
+        self.selector = selector or default_selector()
         self.max_sentences = max_sentences
-        self.keep_ratio = keep_ratio
+        self.embed_limit = embed_limit
 
     def select(self, query: Query, passages: list[Hit], doc_years: dict[str, tuple[str | None, list[int]]]) -> list[Scored]:
-        """The sentences to answer with, best first."""
-        terms = self.evidence.terms(query, [_with_title(h.chunk.text, h) for h in passages])
-        required = self.evidence.required(query)
-        nouns = self.evidence.list_nouns(query)
-        scored: list[Scored] = []
-        seen: set[str] = set()
-        for n, hit in enumerate(passages, 1):
-            if query.years and not _year_ok(query.years, doc_years.get(hit.chunk.doc_id, (None, []))):
-                continue
-            text = hit.chunk.text
-            context = self.evidence.coverage(terms, _with_title(text, hit))
-            spans = sentences(text)
-            for i, (s, e) in enumerate(spans):
-                sent = text[s:e]
-                if sent in seen or len(sent) < 6:
-                    continue
-                seen.add(sent)
-                if not all(any(a in _with_title(sent, hit).lower() for a in alts) for alts in required):
-                    continue
-                if nouns and not any(noun in sent for noun in nouns):
-                    continue
-                window = text[spans[max(i - 1, 0)][0] : spans[min(i + 1, len(spans) - 1)][1]]
-                own = self.evidence.coverage(terms, _with_title(sent, hit))
-                near = self.evidence.coverage(terms, _with_title(window, hit))
-                cov = (1 - self.context_weight) * (own + near) / 2 + self.context_weight * context
-                if cov >= self.min_coverage and near >= self.min_own and self.evidence.fits(query, sent):
-                    bonus = LIST_BONUS if self.evidence.enumerates(nouns, sent) else 0.0
-                    scored.append(Scored(n, s, e, cov + bonus - 0.01 * n))
-        if not scored:
+        """The sentences to answer with, best first (empty: refuse)."""
+        keep = [
+            i for i, h in enumerate(passages)
+            if not query.years or year_ok(query.years, doc_years.get(h.chunk.doc_id, (None, [])))
+        ]
+        cands, x = featurize(self.evidence, query, [passages[i] for i in keep], doc_years, self.embed, self.embed_limit)
+        if not cands:
             return []
-        scored.sort(key=lambda x: x.score, reverse=True)
+        p = self.selector.probabilities(x)
+        order = np.argsort(-p, kind="stable")
+        best = float(p[order[0]])
+        if best < self.selector.threshold:
+            return []
         limit = self.max_sentences + (1 if query.is_list else 0)
+        floor = max(self.selector.threshold, self.selector.second_ratio * best)
         chosen: list[tuple[Scored, str]] = []
-        for x in scored:
-            sent = x.text(passages)
-            if x.score < self.keep_ratio * scored[0].score or len(chosen) == limit:
+        for i in order:
+            if len(chosen) == limit or p[i] < floor:
                 break
+            c = cands[i]
+            scored = Scored(keep[c.n - 1] + 1, c.start, c.end, float(p[i]))
+            sent = scored.text(passages)
             if not any(sent in other or other in sent for _, other in chosen):  # the same report in two articles
-                chosen.append((x, sent))
-        return [x for x, _ in chosen]
+                chosen.append((scored, sent))
+        return [s for s, _ in chosen]
 
     def generate(
         self,
@@ -123,20 +115,13 @@ class ExtractiveGenerator:
         if not chosen:
             return
         quotes = [(x.n, x.text(passages)) for x in chosen]
+        short = short_answer(query, quotes[0][1])
+        if short:
+            yield (f"Answer: {english(short)}" if query.lang == "en" else f"答：{short}") + f"[{quotes[0][0]}]\n"
         if query.lang == "en":
             yield EN_LEAD[any(CJK.search(sent) for _, sent in quotes)]
         for n, sent in quotes:
             yield sent + f"[{n}]" + ("" if _ENDS_SENTENCE.search(sent) else "\n")
-
-
-def _with_title(sentence: str, hit: Hit) -> str:
-    """A sentence read with its article title, so 'the meeting' can match the title's words."""
-    return f"{hit.chunk.title or ''} {sentence}"
-
-
-def _year_ok(years: tuple[int, ...], doc: tuple[str | None, list[int]]) -> bool:
-    date, mentioned = doc
-    return bool(set(years) & ({int(date[:4])} if date else set()) | set(years) & set(mentioned))
 
 
 SYSTEM_PROMPT = (

@@ -18,7 +18,7 @@ from .cite import check, see_also
 from .embed import Embedder, get_embedder
 from .errors import InputError
 from .evidence import Evidence
-from .generate import NOT_FOUND, ChatGenerator, ExtractiveGenerator, Generator, chat_model
+from .generate import NOT_FOUND, ChatGenerator, ExtractiveGenerator, Generator, chat_model, embed_with
 from .query import CJK, Query
 from . import temporal
 from .retrieve import LIST_WIDTH, HybridRetriever
@@ -100,7 +100,7 @@ class Assistant:
         self.retriever = HybridRetriever(
             store, self.embedder, s.candidates, s.fusion, s.query_expansion, _reranker(s.rerank_model)
         )
-        self.extractive = ExtractiveGenerator(self.evidence)
+        self.extractive = ExtractiveGenerator(self.evidence, embed_with(self.embedder))
 
     @classmethod
     def load(cls, index_dir: str | Path | None = None, **overrides: Any) -> Assistant:

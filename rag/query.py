@@ -160,6 +160,15 @@ def names(text: str, vocab: Collection[str] | None = None) -> list[tuple[str, tu
         forms = tuple(zh for zh in dict.fromkeys(_NAMES.get(noun, ())) if vocab is None or zh in vocab)
         if forms:
             out.append((noun, forms))
+    if vocab:  # the archive's own names by their pinyin: 'Baotou' -> 包头市
+        from .names import lookup
+
+        have = {noun for noun, _ in out}
+        for noun, forms in lookup(text, vocab):
+            if noun in have:
+                out = [(n, tuple(dict.fromkeys(f + forms)) if n == noun else f) for n, f in out]
+            elif noun not in _COMMON:
+                out.append((noun, forms))
     return out
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from dataclasses import replace
 from functools import cached_property
 from typing import Any, Protocol
 
@@ -14,6 +15,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from .embed import Embedder
+from .names import lookup as pinyin_names
 from .query import Query, analyze, english_words
 from .stores import DateRange, Ranked, Store
 from .types import Hit
@@ -69,7 +71,11 @@ class HybridRetriever:
         words = english_words(question)
         indexed = sum(w in vocab for w in words)
         expand = self.expand and indexed < EXPAND_BELOW * len(words)
-        return analyze(question, self.latest_year, vocab if expand else set())
+        query = analyze(question, self.latest_year, vocab if expand else set())
+        if expand and query.lang == "en":  # pinyin/English names -> the archive's Chinese names (深圳 for Shenzhen)
+            found = tuple(zh for _, forms in pinyin_names(question, vocab) for zh in forms[:2])
+            query = replace(query, expansions=tuple(dict.fromkeys(query.expansions + found)))
+        return query
 
     def search(
         self,

@@ -1,0 +1,199 @@
+"""Learned answer selection: candidate sentences, their features, and a logistic model (numpy only) that scores them.
+
+The model's weights and its answer/refuse threshold are trained by ``eval/train_select.py`` on the development
+halves of the public evaluation sets and shipped as JSON (``rag/data/select.json``); no pickle is ever read.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from .chunk import sentences
+from .cite import grams
+from .evidence import Evidence
+from .query import CJK, Query
+from .types import Hit
+
+Embed = Callable[[list[str], list[str]], tuple[np.ndarray, np.ndarray]]  # (queries, sentences) -> their vectors
+CANDIDATES = 12  # candidate sentences scored per question, by a cheap lexical pre-score
+EMBED_LIMIT = 4  # the best of them embedded for the question-sentence similarity (latency: e5 on a CPU)
+EMBED_CHARS = 100  # a candidate is embedded by its first characters only (latency grows with length)
+MIN_CHARS = 6
+
+FEATURES = (
+    "own", "near", "context", "title", "own_rel", "near_rel",
+    "sim", "sim_rel", "sim_en", "own_en",
+    "rank_inv", "score_rel", "dense", "bm25",
+    "typed", "fits_typed", "untyped", "required", "list_q", "enumerates",
+    "position", "first", "log_len", "novel", "has_digit", "en", "embedded",
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence of passage ``n`` (1-based), as a span of the passage text."""
+
+    n: int
+    start: int
+    end: int
+
+    def text(self, passages: list[Hit]) -> str:
+        return passages[self.n - 1].chunk.text[self.start : self.end]
+
+
+def with_title(sentence: str, hit: Hit) -> str:
+    """A sentence read with its article title, so 'the meeting' can match the title's words."""
+    return f"{hit.chunk.title or ''} {sentence}"
+
+
+def year_ok(years: tuple[int, ...], doc: tuple[str | None, list[int]]) -> bool:
+    """The article was published in, or mentions, a year the question asks about."""
+    date, mentioned = doc
+    return bool(set(years) & ({int(date[:4])} if date else set()) | set(years) & set(mentioned))
+
+
+def featurize(
+    evidence: Evidence,
+    query: Query,
+    passages: list[Hit],
+    doc_years: dict[str, tuple[str | None, list[int]]],
+    embed: Embed | None = None,
+    limit: int = EMBED_LIMIT,
+) -> tuple[list[Candidate], np.ndarray]:
+    """The candidate sentences of ``passages`` and their feature matrix (rows follow ``FEATURES``)."""
+    terms = evidence.terms(query, [with_title(h.chunk.text, h) for h in passages])
+    required = evidence.required(query)
+    nouns = evidence.list_nouns(query)
+    qgrams = grams(query.keyword_text)
+    top_score = max((h.score for h in passages), default=1.0) or 1.0
+    rows: list[tuple[Candidate, str, dict[str, float]]] = []
+    seen: set[str] = set()
+    for n, hit in enumerate(passages, 1):
+        text = hit.chunk.text
+        context = evidence.coverage(terms, with_title(text, hit))
+        title = evidence.coverage(terms, hit.chunk.title or "")
+        spans = sentences(text)
+        for i, (s, e) in enumerate(spans):
+            sent = text[s:e]
+            if sent in seen or len(sent) < MIN_CHARS:
+                continue
+            seen.add(sent)
+            low = with_title(sent, hit).lower()
+            window = text[spans[max(i - 1, 0)][0] : spans[min(i + 1, len(spans) - 1)][1]]
+            g = grams(sent)
+            f = {
+                "own": evidence.coverage(terms, with_title(sent, hit)),
+                "near": evidence.coverage(terms, with_title(window, hit)),
+                "context": context,
+                "title": title,
+                "rank_inv": 1.0 / n,
+                "score_rel": hit.score / top_score,
+                "dense": float(any(b.startswith("dense") for b in hit.found_by)),
+                "bm25": float("bm25" in hit.found_by),
+                "typed": float(query.answer_type is not None),
+                "fits_typed": float(query.answer_type is not None and evidence.fits(query, sent)),
+                "untyped": float(query.answer_type is None),
+                "required": sum(any(a in low for a in alts) for alts in required) / len(required) if required else 1.0,
+                "list_q": float(query.is_list),
+                "enumerates": float(bool(nouns) and evidence.enumerates(nouns, sent)),
+                "position": i / max(len(spans) - 1, 1),
+                "first": float(i == 0 and hit.chunk.start == 0),
+                "log_len": math.log(len(sent)),
+                "novel": len(g - qgrams) / len(g) if g else 0.0,
+                "has_digit": float(bool(re.search(r"\d", sent))),
+                "en": float(query.lang == "en"),
+            }
+            rows.append((Candidate(n, s, e), sent, f))
+    if not rows:
+        return [], np.zeros((0, len(FEATURES)), dtype=np.float32)
+    rows.sort(key=lambda r: r[2]["near"] + r[2]["own"] + 0.3 * r[2]["rank_inv"] + 0.2 * r[2]["fits_typed"], reverse=True)
+    rows = rows[:CANDIDATES]
+    sims = _similarities(query, [sent[:EMBED_CHARS] for _, sent, _ in rows[:limit]], embed)
+    floor = float(sims.min()) if len(sims) else 0.0  # a sentence not embedded counts as the least similar
+    sims = np.concatenate([sims, np.full(len(rows) - len(sims), floor, dtype=np.float32)])
+    best_own = max(r[2]["own"] for r in rows)
+    best_near = max(r[2]["near"] for r in rows)
+    best_sim = float(sims.max())
+    for i, ((_, _, f), sim) in enumerate(zip(rows, sims.tolist())):
+        f |= {
+            "embedded": float(i < limit),
+            "own_rel": f["own"] - best_own,
+            "near_rel": f["near"] - best_near,
+            "sim": sim,
+            "sim_rel": sim - best_sim,
+            "sim_en": sim * f["en"],
+            "own_en": f["own"] * f["en"],
+        }
+    x = np.array([[f[name] for name in FEATURES] for _, _, f in rows], dtype=np.float32)
+    return [c for c, _, _ in rows], x
+
+
+def _similarities(query: Query, texts: list[str], embed: Embed | None) -> np.ndarray:
+    if embed is None or not texts:
+        return np.zeros(len(texts), dtype=np.float32)
+    q, s = embed([query.text], texts)
+    return (s @ q[0]).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Selector:
+    """A logistic model over standardised ``FEATURES``; a candidate answers when its probability >= ``threshold``."""
+
+    weights: np.ndarray
+    bias: float
+    mean: np.ndarray
+    scale: np.ndarray
+    threshold: float
+    second_ratio: float = 0.7
+    meta: dict | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 < self.threshold < 1:
+            raise ValueError(f"threshold must be in (0, 1), got {self.threshold}")
+        if not len(self.weights) == len(self.mean) == len(self.scale) == len(FEATURES):
+            raise ValueError(f"the model has {len(self.weights)} weights for {len(FEATURES)} features")
+
+    def probabilities(self, x: np.ndarray) -> np.ndarray:
+        z = ((x - self.mean) / self.scale) @ self.weights + self.bias
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def to_dict(self) -> dict:
+        return {
+            "features": list(FEATURES), "weights": self.weights.tolist(), "bias": self.bias, "mean": self.mean.tolist(),
+            "scale": self.scale.tolist(), "threshold": self.threshold, "second_ratio": self.second_ratio,
+            "meta": self.meta or {},
+        }
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_dict(), indent=1, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Selector:
+        if list(d.get("features", ())) != list(FEATURES):
+            raise ValueError("the selector model was trained on other features; retrain it (eval/train_select.py)")
+        arr = lambda k: np.asarray(d[k], dtype=np.float64)  # noqa: E731
+        return cls(arr("weights"), float(d["bias"]), arr("mean"), arr("scale"), float(d["threshold"]),
+                   float(d.get("second_ratio", 0.7)), d.get("meta"))
+
+    @classmethod
+    def load(cls, path: Path) -> Selector:
+        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+@cache
+def default_selector() -> Selector:
+    """The shipped model (``rag/data/select.json``)."""
+    return Selector.from_dict(json.loads((resources.files("rag") / "data" / "select.json").read_text(encoding="utf-8")))
+
+
+def is_chinese(text: str) -> bool:
+    return bool(CJK.search(text))

@@ -1,0 +1,95 @@
+"""The learned answer selector, short answers, pinyin names and their English rendering."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.cite import supported_short
+from rag.evidence import short_answer
+from rag.names import english, lookup
+from rag.query import analyze
+from rag.select import EMBED_LIMIT, FEATURES, Selector, default_selector, featurize
+
+from .conftest import CITIES
+
+
+def test_shipped_model_is_json_with_every_feature_and_a_threshold() -> None:
+    sel = default_selector()
+    assert 0 < sel.threshold < 1
+    assert len(sel.weights) == len(FEATURES) and np.isfinite(sel.weights).all()
+    assert sel.meta and sel.meta.get("trained_on"), "the shipped model says what it was trained on"
+
+
+def test_selector_round_trip_and_bad_models(tmp_path: Path) -> None:
+    n = len(FEATURES)
+    sel = Selector(np.linspace(-1, 1, n), 0.1, np.zeros(n), np.ones(n), 0.4)
+    sel.save(tmp_path / "m.json")
+    back = Selector.load(tmp_path / "m.json")
+    x = np.random.default_rng(0).normal(size=(5, n))
+    assert np.allclose(back.probabilities(x), sel.probabilities(x))
+    with pytest.raises(ValueError, match="threshold must be in"):
+        Selector(np.zeros(n), 0.0, np.zeros(n), np.ones(n), 1.5)
+    d = json.loads((tmp_path / "m.json").read_text())
+    d["features"] = d["features"][:-1]
+    with pytest.raises(ValueError, match="retrain"):
+        Selector.from_dict(d)
+
+
+def test_features_are_bounded_and_finite(assistant) -> None:  # type: ignore[no-untyped-def]
+    r = assistant.retriever
+    for question in ("哪些城市在2015年成为第二批全国质量强市示范城市?", "which cities were named in 2015?"):
+        query = r.analyze(question)
+        hits = r.search(query, 5)
+        cands, x = featurize(assistant.evidence, query, hits, r.doc_dates, assistant.extractive.embed)
+        assert 0 < len(cands) <= EMBED_LIMIT and x.shape == (len(cands), len(FEATURES))
+        assert np.isfinite(x).all()
+        sim = x[:, FEATURES.index("sim")]
+        assert sim.max() > 0.5  # the real e5 similarity of question and sentence, not a placeholder
+
+
+def test_the_city_list_is_the_short_answer(assistant) -> None:  # type: ignore[no-untyped-def]
+    zh = assistant.ask("哪些城市在2015年成为第二批全国质量强市示范城市?")
+    first = zh.text.split("\n")[0]
+    assert first.startswith("答：") and all(c in first for c in CITIES)
+    en = assistant.ask("which cities were named in 2015?")
+    assert not en.refused and all(c in en.text for c in CITIES)
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "expected"),
+    [
+        ("贾里德在职业生涯中有多少次擒杀？", "贾里德·艾伦在职业生涯中共有136次擒杀。", "136次"),
+        ("会议什么时候召开?", "2015年2月2日至3日,现场会在我市隆重召开。", "2015年2月2日"),
+        ("现场会在哪里举行?", "现场会在福建厦门举行。", "福建厦门"),
+        ("哪些城市成为示范城市?", "南京、南通、温州等6个城市成为示范城市", "南京、南通、温州"),
+        ("会议什么时候召开?", "会议取得圆满成功。", None),
+    ],
+)
+def test_short_answer_spans(question: str, sentence: str, expected: str | None) -> None:
+    assert short_answer(analyze(question), sentence) == expected
+
+
+def test_english_rendering_keeps_the_chinese() -> None:
+    assert english("南京、南通") == "Nanjing (南京), Nantong (南通)"
+    assert english("2015年2月2日") == "2 February 2015 (2015年2月2日)"
+    assert english("136次").startswith("136 ")
+
+
+def test_short_line_is_supported_only_by_a_passage_that_holds_it() -> None:
+    passage = "会议宣布南京、南通等城市成为示范城市。"
+    assert supported_short("答：南京、南通", passage) == 1.0
+    assert supported_short("Answer: Nanjing (南京), Nantong (南通)", passage) == 1.0
+    assert supported_short("答：北京", passage) == 0.0
+    assert supported_short("会议宣布南京成为示范城市", passage) is None
+
+
+def test_pinyin_names_find_the_chinese_names_of_the_archive() -> None:
+    vocab = {w: i for i, w in enumerate(["深圳市", "深圳", "包头市", "温州", "会议", "陈刚"])}
+    found = dict(lookup("What did Shenzhen and Baotou say? Chen Gang spoke.", vocab))
+    assert "深圳" in found["shenzhen"] and found["baotou"] == ("包头市",)
+    assert found["chen gang"] == ("陈刚",)
+    assert "what" not in found
