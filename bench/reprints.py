@@ -204,7 +204,43 @@ def retrieval(docs: list[tuple[str, str, str]], of: dict[str, str], originals: d
     return {"docs_indexed": len(docs), "queries": rows}
 
 
-def report(m: dict, neg: dict[str, str], idx: ReprintIndex, cost: dict | None, ret: dict | None) -> str:
+def simhash_compare(docs: list[tuple[str, str, str]], of: dict[str, str], radii: tuple[int, ...] = (3, 6, 10, 14, 18)) -> list[dict]:
+    """SimHash (64 bits over the same 5-character shingles) for comparison: planted reprints found and
+    pairs of a planted copy with another document, at each Hamming radius (all pairs, brute force)."""
+    import hashlib
+
+    import numpy as np
+
+    from rag.reprints import shingles
+
+    def simhash(text: str) -> int:
+        hv = np.array([int.from_bytes(hashlib.blake2b(sh, digest_size=8).digest(), "little") for sh in shingles(text)] or [0], np.uint64)
+        bits = (hv[:, None] >> np.arange(64, dtype=np.uint64)) & np.uint64(1)
+        acc = (2 * bits.astype(np.int64) - 1).sum(axis=0)
+        return int(sum(1 << i for i in range(64) if acc[i] > 0))
+
+    t = time.perf_counter()
+    ids = [d for d, _, _ in docs]
+    hs = np.array([simhash(text) for _, _, text in docs], dtype=np.uint64)
+    ms = 1000 * (time.perf_counter() - t) / len(docs)
+    story = {d: of.get(d, d) for d in ids}
+    planted_ids = set(of) | set(of.values())
+    pos = {d: i for i, d in enumerate(ids)}
+    out = []
+    for r in radii:
+        found, false = 0, 0
+        for rid, oid in of.items():
+            x = hs[pos[rid]] ^ hs[pos[oid]]
+            found += bin(int(x)).count("1") <= r
+        for d in planted_ids:
+            x = hs ^ hs[pos[d]]
+            dist = np.array([bin(int(v)).count("1") for v in x])
+            false += sum(1 for j in np.nonzero(dist <= r)[0] if story[ids[j]] != story[d])
+        out.append({"radius": r, "found": found, "false_pairs": false, "ms_per_doc": ms})
+    return out
+
+
+def report(m: dict, neg: dict[str, str], idx: ReprintIndex, cost: dict | None, ret: dict | None, sim: list[dict] | None = None) -> str:
     lines = [
         "# Reprint clusters: planted set from news_public",
         "",
@@ -246,6 +282,10 @@ def report(m: dict, neg: dict[str, str], idx: ReprintIndex, cost: dict | None, r
         j = sa.whole.jaccard(sb.whole)
         c = j / (1 + j) * (sa.size + sb.size) / max(min(sa.size, sb.size), 1)
         lines.append(f"- {oid} vs {nid}: jaccard {j:.3f}, containment {c:.3f}, merged: {nid in idx.reprints(oid)}")
+    if sim:
+        lines += ["", "## SimHash for comparison (64 bits, same shingles; a reprint counts if within the radius of its original)", "",
+                  "| Hamming radius | planted reprints found | pairs of a planted copy with another document | ms/doc |", "|---|---|---|---|"]
+        lines += [f"| {x['radius']} | {x['found']}/{m['planted']} | {x['false_pairs']} | {x['ms_per_doc']:.2f} |" for x in sim]
     if ret:
         q = ret["queries"]
         lines += [
@@ -266,6 +306,7 @@ def main() -> int:
     p.add_argument("--out", type=Path, default=Path("bench/reprints.md"))
     p.add_argument("--retrieval", action="store_true", help="also index the set with the default embedder and search it")
     p.add_argument("--no-embed-cost", action="store_true")
+    p.add_argument("--simhash", action="store_true", help="also measure SimHash on the same set")
     args = p.parse_args()
     rows = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
     rng = random.Random(SEED)
@@ -278,9 +319,10 @@ def main() -> int:
     cost = None if args.no_embed_cost else embed_cost(docs)
     print(f"cost: {cost}", flush=True)
     ret = retrieval(docs, of, originals, idx, Path("bench/_work/reprints")) if args.retrieval else None
-    text = report(m, neg, idx, cost, ret)
+    sim = simhash_compare(docs, of) if args.simhash else None
+    text = report(m, neg, idx, cost, ret, sim)
     args.out.write_text(text, encoding="utf-8")
-    args.out.with_suffix(".json").write_text(json.dumps({"measure": m, "cost": cost, "retrieval": ret}, ensure_ascii=False, indent=1), encoding="utf-8")
+    args.out.with_suffix(".json").write_text(json.dumps({"measure": m, "cost": cost, "retrieval": ret, "simhash": sim}, ensure_ascii=False, indent=1), encoding="utf-8")
     print(text)
     return 0
 

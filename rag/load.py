@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bs4 import BeautifulSoup
 from charset_normalizer import from_bytes
 
 logger = logging.getLogger(__name__)
@@ -57,15 +56,6 @@ def decode(data: bytes) -> str:
 
 def _normalize(encoding: str) -> str:
     return {"gb2312": "gb18030", "gbk": "gb18030", "big5hkscs": "big5", "cp950": "big5"}.get(encoding, encoding)
-
-
-def html_to_text(html: str) -> tuple[str, str | None]:
-    """Visible text of a page, one block a line, and its ``<title>``."""
-    soup = BeautifulSoup(html, "html.parser")
-    title = soup.title.get_text(strip=True) if soup.title else None
-    for tag in soup(["head", "script", "style", "noscript", "nav", "header", "footer", "aside", "form", "iframe"]):
-        tag.decompose()
-    return soup.get_text("\n", strip=True), title or None
 
 
 def iter_files(paths: list[Path]) -> Iterator[tuple[Path, str]]:

@@ -81,7 +81,7 @@ def check(
         for d, chars, n in large:
             logger.warning("large document %s: %s characters, %d chunks", d, f"{chars:,}", n)
         logger.warning(
-            "about to embed %d chunks; estimated %s on this machine (measured on %d chunks)",
+            "about to embed %d chunks; estimated %s of embedding on this machine (measured on %d chunks)",
             total, _duration(estimate), min(_PROBE, total),
         )
     return out, SizeReport(truncated, refused, large, total, estimate)
