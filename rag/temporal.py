@@ -234,8 +234,9 @@ def gather(p: Plan, search: Search, k: int) -> Evidence:
         if span:
             lo, hi = _around(span, p.unit)
             rest = search(p.rest, k, lo.isoformat(), hi.isoformat())
-        for h in (rest or search(p.rest, k, None, None))[: max(1, k - 1)]:  # room for the anchor in the top k
-            add(h)
+        anywhen = search(p.rest, k, None, None)
+        for h in (rest[: max(1, k - 2)] + anywhen)[: max(1, k - 1)] if rest else anywhen[: max(1, k - 1)]:
+            add(h)  # the anchor's day first, the best match at any date next, and room for the anchor in the top k
         if anchor:
             n = add(anchor[0])
             d, s, e = event_date(anchor[0], p.events[0])
