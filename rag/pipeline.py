@@ -24,7 +24,7 @@ from . import temporal
 from .retrieve import LIST_WIDTH, HybridRetriever
 from .settings import Settings
 from .store import IndexStore
-from .timeparse import parse_as_of
+from .timeparse import absolutize, parse_as_of
 from .types import Answer, Hit
 
 logger = logging.getLogger(__name__)
@@ -192,8 +192,10 @@ class Assistant:
 
     def _retrieve(self, turn: Turn) -> Turn:
         t = time.perf_counter()
-        turn.query = self.retriever.analyze(turn.search_text)
         turn.plan = temporal.plan(turn.search_text, turn.as_of) if self.settings.time_aware else None
+        # relative dates written out (去年7月 -> 2019年7月): what articles print, for keyword search and evidence
+        text = absolutize(turn.search_text, turn.as_of) if turn.plan and turn.plan.range and turn.plan.range.relative else turn.search_text
+        turn.query = self.retriever.analyze(text)
         if turn.plan and turn.plan.kind != "range":
             turn.dated = temporal.gather(turn.plan, self._search_text(turn), turn.k)
             turn.hits = turn.dated.hits

@@ -33,7 +33,7 @@ _ORDER = re.compile(r"(?:时间|先后)顺序|按时间(?:先后)?排[列序]|\b
 _COMPARE = re.compile(r"(?:哪个|哪一个|哪件|哪一件|哪项|哪一项|哪起|哪一起|谁)[^，。？?]{0,8}?(更早|最早|先|更晚|最晚|后)|(更早|最早|更晚|最晚)(?:发生)?的是"
                       r"|which (?:came|happened|was) (first|earlier|later|last)|which .{0,30}\b(earlier|first|later|last)\b", re.I)
 _SAME = re.compile(r"(?:是|在)?同一(天|日|个?月|年|周)|同(月|年|日|天)")
-_ANCHOR = re.compile(r"^(.{4,80}?)(?:的)?(?:当天|当日|同一天|那天|当月|当年)[，,、]?\s*(.+)$")
+_ANCHOR = re.compile(r"^(.{4,80}?)(?:的)?(当天|当日|同一天|那天|当月|当年)[，,、]?\s*(.+)$")
 _TIMELINE = re.compile(r"时间线|时间轴|大事记|来龙去脉|发展历程|历程|演变|经过|\btimeline\b|\bwhat happened (?:with|to|in) .+ (?:from|between|since)\b|\bhistory of\b", re.I)
 _COUNT = re.compile(r"(?:多少|几)篇(?:新闻|报道|文章|稿件)?|报道了?(?:多少|几)次|\bhow many (?:articles|reports|stories|news)\b", re.I)
 _TAIL = re.compile(r"[，,、]?\s*(?:这(?:两|三|几|些)个?(?:事件|事情|新闻)?中?|以上|上述)?[，,、]?\s*(?:哪一个|哪个|哪件|哪项)?(?:事件|事情)?"
@@ -82,7 +82,8 @@ def plan(question: str, as_of: str | date | None = None) -> Plan | None:
             return Plan("same", rng, events, unit=unit)
     a = _ANCHOR.match(question)
     if a:
-        return Plan("anchored", rng, (a.group(1).strip("，, "),), rest=a.group(2))
+        unit = {"月": "month", "年": "year"}.get(a.group(2)[-1], "day")
+        return Plan("anchored", rng, (a.group(1).strip("，, "),), unit=unit, rest=a.group(3))
     return Plan("range", rng) if rng else None
 
 
@@ -229,13 +230,13 @@ def gather(p: Plan, search: Search, k: int) -> Evidence:
         anchor = search(p.events[0], PER_EVENT, None, None)
         day = event_date(anchor[0], p.events[0])[0] if anchor else None
         span = iso_span(day)
+        rest = []
         if span:
-            lo, hi = (span[0] - timedelta(days=1)).isoformat(), (span[1] + timedelta(days=1)).isoformat()
-            for h in search(p.rest, k, lo, hi) or search(p.rest, k, None, None):
-                add(h)
-        else:
-            for h in search(p.rest, k, None, None):
-                add(h)
+            lo, hi = _around(span, p.unit)
+            rest = search(p.rest, k, lo.isoformat(), hi.isoformat())
+        anywhen = search(p.rest, k, None, None)
+        for h in (rest[: max(1, k - 2)] + anywhen)[: max(1, k - 1)] if rest else anywhen[: max(1, k - 1)]:
+            add(h)  # the anchor's day first, the best match at any date next, and room for the anchor in the top k
         if anchor:
             n = add(anchor[0])
             d, s, e = event_date(anchor[0], p.events[0])
@@ -270,6 +271,15 @@ def gather(p: Plan, search: Search, k: int) -> Evidence:
             ev.dated.append((p.topic, n, d, s, e))
         return ev
     return ev
+
+
+def _around(span: tuple[date, date], unit: str) -> tuple[date, date]:
+    """The anchor's day give or take one, or its whole month or year (当月, 当年)."""
+    if unit == "day":
+        return span[0] - timedelta(days=1), span[1] + timedelta(days=1)
+    cut = 7 if unit == "month" else 4
+    whole = iso_span(span[0].isoformat()[:cut])
+    return whole if whole else span
 
 
 def render(p: Plan, ev: Evidence, lang: str = "zh") -> Iterator[str]:

@@ -269,6 +269,11 @@ def _pass(text: str, as_of: date) -> list[tuple[int, int, date, date, str, bool]
         ago(m)
     for m in re.finditer(rf"(?<![近最过])前([{_NUM}\d]+)(年)(?!来|以来|内|里|中)", text):
         ago(m)
+    for m in re.finditer(rf"([\d{_NUM}]+)\s*年(?:之|以)?前的(?:今天|今日|同一天)", text):
+        n = _number(m.group(1))
+        if n is not None:
+            d = _years_back(as_of, n)
+            add(m, d, d, "day", True)
     for m in re.finditer(r"半年(?:之|以)?前", text):
         d = _add_months(as_of, -6)
         add(m, *_month(d.year, d.month), "month", True)
@@ -389,3 +394,29 @@ def question_range(text: str, as_of: str | date | None = None) -> DateRange | No
     lo, hi = min(r.start for r in ranges), max(r.end for r in ranges)
     gran = ranges[0].granularity if len(ranges) == 1 else "span"
     return DateRange(lo, hi, " / ".join(r.text for r in ranges), gran, any(r.relative for r in ranges))
+
+
+def absolutize(text: str, as_of: str | date | None = None) -> str:
+    """``text`` with its relative time expressions written as the dates they mean (去年7月 -> 2019年7月 as of
+    2020), so that keyword search and evidence match what articles print; week and open spans are dropped."""
+    day = parse_as_of(as_of)
+    found = _until(text, _pass(text, day))
+    zh = bool(re.search(r"[\u4e00-\u9fff]", text))
+    out, taken = [], []
+    for s, e, lo, hi, gran, rel in sorted(found, key=lambda f: -(f[1] - f[0])):
+        if not rel or any(s < te and ts < e for ts, te in taken):
+            continue
+        taken.append((s, e))
+        one_year = gran in ("year", "quarter") or (gran == "span" and lo.year == hi.year and 1 < lo.year and hi.year < 9999)
+        if gran == "day":
+            new = f"{lo.year}年{lo.month}月{lo.day}日" if zh else f"{calendar.month_name[lo.month]} {lo.day}, {lo.year}"
+        elif gran == "month":
+            new = f"{lo.year}年{lo.month}月" if zh else f"{calendar.month_name[lo.month]} {lo.year}"
+        elif one_year:
+            new = f"{lo.year}年" if zh else f"in {lo.year}"
+        else:
+            new = " "
+        out.append((s, e, new))
+    for s, e, new in sorted(out, reverse=True):
+        text = text[:s] + new + text[e:]
+    return re.sub(r"\s+", " ", text).strip()

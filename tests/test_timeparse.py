@@ -83,3 +83,13 @@ def test_as_of_parsing_and_iso_spans() -> None:
     assert iso_span("") is None
     r = DateRange(date(2019, 7, 1), date(2019, 7, 31), "2019年7月", "month")
     assert r.contains("2019") and r.contains("2019-07-23") and not r.contains("2019-08-01") and not r.contains(None)
+
+
+def test_relative_dates_are_written_out_for_search() -> None:
+    from rag.timeparse import absolutize
+
+    assert absolutize("去年7月哪部电影上映？", "2024-11-12") == "2023年7月哪部电影上映？"
+    assert absolutize("五年前联合国面临的财务问题是什么？", "2024-11-12") == "2019年联合国面临的财务问题是什么？"
+    assert absolutize("四年前的今天，国奥队表现如何", "2024-01-15") == "2020年1月15日，国奥队表现如何"
+    assert absolutize("what happened last year in Shenzhen?", "2024-11-12") == "what happened in 2023 in Shenzhen?"
+    assert absolutize("2015年哪些城市", "2024-11-12") == "2015年哪些城市"  # explicit dates stay as written
