@@ -337,3 +337,10 @@ def test_token_estimate_counts_cjk_characters_and_latin_text() -> None:
     assert estimate_tokens("") == 0
     assert estimate_tokens("南京南通") == 4
     assert estimate_tokens("abcdefgh") == 2
+
+
+def test_ui_and_api_writers_share_one_lock_per_index(tmp_path: Path) -> None:
+    from rag.library import index_lock
+
+    assert index_lock(tmp_path / "index") is index_lock(tmp_path / "sub" / ".." / "index")
+    assert index_lock(tmp_path / "index") is not index_lock(tmp_path / "other")
