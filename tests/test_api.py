@@ -320,6 +320,13 @@ def test_ui_api_and_docs_share_one_port(server: str) -> None:
     assert {"/v1/chat/completions", "/v1/search", "/v1/documents", "/v1/models"} <= set(paths)
 
 
+def test_the_mounted_ui_answers_through_its_own_gradio_api(server: str) -> None:
+    from gradio_client import Client
+
+    text, sources = Client(f"{server}/", verbose=False).predict(QUESTION, api_name="/ask")
+    assert all(city in text for city in CITIES) and sources["citations"]
+
+
 # ---- units --------------------------------------------------------------------------------------
 
 
