@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import tempfile
@@ -51,11 +52,12 @@ def router(service: Service) -> APIRouter:
         question, history = chat.turn(body.messages)
         clean_question(question)  # an empty question is a 400 before anything starts
         model = chat.model_id(generator or service.default_generator)
-        await service.run(service.assistant, generator)  # an unusable generator is a 400 too, not a broken stream
         kw = {"k": body.k, "date_from": body.date_from, "date_to": body.date_to}
         if not body.stream:
             answer, urls = await service.run(service.answer, generator, question, history, **kw)
             return chat.completion(answer, model, urls, body.messages)
+        # an unusable generator is a 400 too, not a broken stream (built beside the pool: it holds no worker)
+        await asyncio.to_thread(service.assistant, generator)
         chunks = chat.ChunkStream(model)
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
 
