@@ -179,7 +179,8 @@ def report(results: dict[str, Any]) -> str:
             f"{r['errors']} | {r['p50_ms']} | {r['p95_ms']} | {r['max_ms']} | {r['answers_per_s']} | "
             f"{r['server_p50_ms']} / {r['server_p95_ms']} |"
         )
-    m = results["machine"]
+    m, c = results["machine"], results["concurrent"]
+    little = c["clients"] / c["answers_per_s"] if c["answers_per_s"] else float("nan")
     return "\n".join(
         [
             "# HTTP API load benchmark (`python -m bench.load`)",
@@ -190,6 +191,10 @@ def report(results: dict[str, Any]) -> str:
             "server p50/p95 is the assistant's own `total_ms`.",
             "",
             *rows,
+            "",
+            f"Under load the server's own time per answer stays near the single-client figure; the client's wait grows "
+            f"with the queue: {c['clients']} clients at {c['answers_per_s']} answers/s wait about {little:.1f} s a question "
+            f"(clients / throughput), the order of the measured p50 and p95. Failed requests (503 busy included): {c['errors']}.",
             "",
             f"Machine: {m['cpus']} CPUs, load average before the run {m['load_before']}, after {m['load_after']}; "
             f"server question workers: {m['workers']}. {m['note']}",

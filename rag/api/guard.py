@@ -82,7 +82,8 @@ def validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
     """One readable line for pydantic's errors: the field, what is wrong, the bad value."""
     parts, param = [], None
     for e in exc.errors():
-        loc = [str(x) for x in e.get("loc", ()) if x not in ("body", "query", "path")]
+        loc = [str(x) for x in e.get("loc", ())]
+        loc = loc[1:] if loc and loc[0] in ("body", "query", "path", "header", "cookie") else loc
         if e.get("type") == "json_invalid":
             reason = (e.get("ctx") or {}).get("error", "syntax error")
             return f"request body is not valid JSON ({reason}): send a JSON object", None

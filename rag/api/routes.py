@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import asdict
@@ -13,13 +15,15 @@ from fastapi import APIRouter, File, HTTPException, Query, UploadFile
 from fastapi.responses import JSONResponse
 from sse_starlette import EventSourceResponse
 
-from ..errors import InputError
+from ..errors import InputError, RagError
 from ..ingest import IngestReport
 from ..load import SUFFIXES, Skipped, read_file
 from ..pipeline import clean_question
 from . import chat
 from .schemas import ChatRequest, SearchRequest
 from .service import Service
+
+logger = logging.getLogger(__name__)
 
 MAX_FILE_MB = 10
 
@@ -48,11 +52,12 @@ def router(service: Service) -> APIRouter:
         question, history = chat.turn(body.messages)
         clean_question(question)  # an empty question is a 400 before anything starts
         model = chat.model_id(generator or service.default_generator)
-        await service.run(service.assistant, generator)  # an unusable generator is a 400 too, not a broken stream
         kw = {"k": body.k, "date_from": body.date_from, "date_to": body.date_to}
         if not body.stream:
             answer, urls = await service.run(service.answer, generator, question, history, **kw)
             return chat.completion(answer, model, urls, body.messages)
+        # an unusable generator is a 400 too, not a broken stream (built beside the pool: it holds no worker)
+        await asyncio.to_thread(service.assistant, generator)
         chunks = chat.ChunkStream(model)
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
 
@@ -61,7 +66,10 @@ def router(service: Service) -> APIRouter:
             try:
                 answer, urls = await service.run(service.answer, generator, question, history, **kw)
             except Exception as e:  # the stream has started: report it in the stream, as OpenAI does
-                yield _event({"error": {"message": str(e) or type(e).__name__, "type": "server_error"}})
+                if not isinstance(e, RagError):
+                    logger.exception("streamed answer failed")
+                message = str(e) if isinstance(e, RagError) else f"internal error ({type(e).__name__}); see the server log"
+                yield _event({"error": {"message": message, "type": "server_error"}})
             else:
                 for c in chunks.answer(answer, urls, body.messages, include_usage):
                     yield _event(c)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from ..errors import InputError
 from ..pipeline import MAX_QUESTION, check_date
@@ -56,9 +56,9 @@ class Filters(BaseModel):
 
     @field_validator("date_from", "date_to")
     @classmethod
-    def _iso_date(cls, v: str | None, info) -> str | None:  # type: ignore[no-untyped-def]
+    def _iso_date(cls, v: str | None, info: ValidationInfo) -> str | None:
         try:
-            return check_date(v, info.field_name)
+            return check_date(v, info.field_name or "date")
         except InputError as e:
             raise ValueError(str(e)) from None
 
