@@ -80,10 +80,11 @@ def build_server(assistant: Assistant) -> MCPServer:
             return format_hits(assistant.search(query, k, date_from, date_to))
 
     @server.tool()
-    def ask_archive(question: str) -> str:
-        """Answer a question (Chinese or English) from the news archive, citing sources as [n]."""
+    def ask_archive(question: str, as_of: str | None = None) -> str:
+        """Answer a question (Chinese or English) from the news archive, citing sources as [n]; as_of
+        (YYYY-MM-DD, default today) is the day relative dates such as 去年 or last month are counted from."""
         with user_errors():
-            return format_answer(assistant.ask(question))
+            return format_answer(assistant.ask(question, as_of=as_of))
 
     return server
 

@@ -52,7 +52,7 @@ def router(service: Service) -> APIRouter:
         question, history = chat.turn(body.messages)
         clean_question(question)  # an empty question is a 400 before anything starts
         model = chat.model_id(generator or service.default_generator)
-        kw = {"k": body.k, "date_from": body.date_from, "date_to": body.date_to}
+        kw = {"k": body.k, "date_from": body.date_from, "date_to": body.date_to, "as_of": body.as_of}
         if not body.stream:
             answer, urls = await service.run(service.answer, generator, question, history, **kw)
             return chat.completion(answer, model, urls, body.messages)
@@ -81,7 +81,8 @@ def router(service: Service) -> APIRouter:
     async def search(body: SearchRequest) -> dict[str, Any]:
         """Ranked passages for ``query``, best first (no answer)."""
         hits, urls = await service.run(
-            service.search, body.query, body.k or 5, date_from=body.date_from, date_to=body.date_to, source=body.source
+            service.search, body.query, body.k or 5, date_from=body.date_from, date_to=body.date_to, source=body.source,
+            as_of=body.as_of,
         )
         return {"hits": [_hit(h.to_dict(), urls) for h in hits]}
 

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from ..errors import InputError
-from ..pipeline import MAX_QUESTION, check_date
+from ..pipeline import MAX_QUESTION, check_as_of, check_date
 
 MAX_K = 50
 MAX_MESSAGES = 100
@@ -53,6 +53,17 @@ class Filters(BaseModel):
     k: int | None = Field(None, ge=1, le=MAX_K, description=f"passages to retrieve, 1..{MAX_K}")
     date_from: str | None = Field(None, description="earliest article date: YYYY, YYYY-MM or YYYY-MM-DD")
     date_to: str | None = Field(None, description="latest article date: YYYY, YYYY-MM or YYYY-MM-DD")
+    as_of: str | None = Field(None, description="the day the question is asked on, YYYY-MM-DD (default today): 去年, last month... resolve against it")
+
+    @field_validator("as_of")
+    @classmethod
+    def _as_of(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        try:
+            return check_as_of(v).isoformat()
+        except InputError as e:
+            raise ValueError(str(e)) from None
 
     @field_validator("date_from", "date_to")
     @classmethod
@@ -69,7 +80,7 @@ class StreamOptions(BaseModel):
 
 
 class ChatRequest(Filters):
-    """``POST /v1/chat/completions``: the OpenAI schema plus ``k``, ``date_from`` and ``date_to``."""
+    """``POST /v1/chat/completions``: the OpenAI schema plus ``k``, ``date_from``, ``date_to`` and ``as_of``."""
 
     model_config = ConfigDict(extra="allow")  # temperature, max_tokens, user, ... are accepted and ignored
     model: str | None = Field(None, description="a generator from GET /v1/models, e.g. rag-extractive")
