@@ -19,6 +19,13 @@ def main(args: argparse.Namespace) -> int:
         from .html import main as html_main
 
         return html_main([str(args.html), "--out", str(args.out)])
+    if getattr(args, "chronoqa", None) is not None:  # rag eval --chronoqa [DIR]
+        from .chrono import main as chrono_main
+
+        out = args.out if args.out != Path("eval/reports/latest") else Path("eval/reports/chronoqa")
+        per_type = ["--per-type", str(args.limit)] if args.limit else []
+        return chrono_main(["--qa", str(args.chronoqa / "qa.jsonl"), "--corpus", str(args.chronoqa / "corpus.jsonl"),
+                            "--out", str(out), *per_type])
     from .report import summary_table
 
     if args.suite is not None:

@@ -78,6 +78,8 @@ def _parser() -> argparse.ArgumentParser:
     c = cmd("eval", "batch evaluation with metrics and a report")
     c.add_argument("--dataset", type=Path, help="one QA set (JSONL); or use --suite or --html")
     c.add_argument("--html", type=Path, metavar="DIR", help="score HTML extraction on DIR/truth.jsonl instead")
+    c.add_argument("--chronoqa", type=Path, nargs="?", const=Path("../shared/evalsets/chronoqa"), metavar="DIR",
+                   help="ChronoQA with and without as-of handling (each question asked as of its own date)")
     c.add_argument("--corpus", type=Path)
     c.add_argument("--configs", default="hybrid")
     c.add_argument("--out", type=Path, default=Path("eval/reports/latest"))
@@ -252,8 +254,8 @@ def _mcp(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     from .evaluation import main as eval_main
 
-    if not args.dataset and not args.html and args.suite is None:
-        print("rag eval: one of --dataset, --suite or --html is required", file=sys.stderr)
+    if not args.dataset and not args.html and args.suite is None and args.chronoqa is None:
+        print("rag eval: one of --dataset, --suite, --chronoqa or --html is required", file=sys.stderr)
         return 2
     return eval_main(args)
 
