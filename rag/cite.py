@@ -163,6 +163,7 @@ def _citation(n: int, hit: Hit, quotes: list[tuple[int, int]]) -> Citation:
         score=round(hit.score, 6),
         quote_start=min(q[0] for q in quotes),
         quote_end=max(q[1] for q in quotes),
+        also=hit.also,
     )
 
 

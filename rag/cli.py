@@ -170,7 +170,9 @@ def _show(args: argparse.Namespace) -> int:
     from .store import IndexStore
 
     store = IndexStore.open(Path(args.index))
-    dups = getattr(store, "duplicates", None)  # doc_id -> other ids in its reprint cluster, once the store keeps clusters
+    from .clusters import Clusters
+
+    dups = Clusters.load(args.index).duplicates  # doc_id -> the other ids of its reprint cluster
     shown, missing = [], []
     for doc_id in args.doc_ids:
         d = store.document(doc_id)
@@ -179,7 +181,7 @@ def _show(args: argparse.Namespace) -> int:
             continue
         shown.append({
             "doc_id": d.doc_id, "title": d.title, "date": d.date, "source": d.source, "url": d.url, "text": d.text,
-            "duplicates": sorted(dups(doc_id)) if callable(dups) else [],
+            "duplicates": dups(doc_id),
             "found": getattr(d, "found", None) or "unknown (this index does not keep how fields were found)",
         })
     store.close()

@@ -15,6 +15,7 @@ import numpy as np
 from . import sizes
 from .chunk import chunk
 from .clean import clean
+from .clusters import Clusters
 from .embed import Embedder
 from .errors import IndexMismatchError
 from .keyword import chunk_tokens
@@ -42,6 +43,7 @@ class IngestReport:
     chunks: int = 0
     seconds: float = 0.0
     embed_seconds: float = 0.0
+    cluster_seconds: float = 0.0  # reprint clustering of the changed documents
 
 
 def doc_hash(doc: Document) -> str:
@@ -131,16 +133,30 @@ def ingest(
     report.removed = sorted(set(known) - seen) if prune else []
     added, report.embed_seconds = _embed_all(list(todo.values()), embedder, progress, batch_size)
     report.chunks_embedded = sum(len(a.chunks) for a in added)
+    written = bool(added or report.removed or rebuild or not base.exists or base.stale_tokens)
     try:
-        if added or report.removed or rebuild or not base.exists or base.stale_tokens:
+        if written:
             manifest = base.write(set(report.updated) | set(report.removed), added, params, rebuild=rebuild)
         else:
             manifest = base.manifest
     finally:
         base.close()
+    if written:
+        report.cluster_seconds = sync_clusters(index_dir)
     report.documents, report.chunks = manifest["documents"], manifest["chunks"]
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def sync_clusters(index_dir: Path | str) -> float:
+    """Bring the reprint clusters beside the index in line with what it now holds; the seconds it took."""
+    t = time.perf_counter()
+    store = open_store(index_dir)
+    try:
+        Clusters.load(index_dir).sync(store, index_dir)
+    finally:
+        store.close()
+    return time.perf_counter() - t
 
 
 def embed_batches(
@@ -182,4 +198,6 @@ def remove(index_dir: Path | str, doc_ids: list[str], embedder_id: str | None = 
             base.write(set(present), [], {k: m.get(k, "auto") for k in MANIFEST_KEYS})
     finally:
         base.close()
+    if present:
+        sync_clusters(index_dir)
     return present

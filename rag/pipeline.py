@@ -15,6 +15,7 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
 from .cite import check, see_also
+from .clusters import Clusters
 from .embed import Embedder, get_embedder
 from .errors import InputError
 from .evidence import Evidence
@@ -101,6 +102,9 @@ class Assistant:
             store, self.embedder, s.candidates, s.fusion, s.query_expansion, _reranker(s.rerank_model)
         )
         self.extractive = ExtractiveGenerator(self.evidence, embed_with(self.embedder))
+        self.clusters = Clusters.load(s.index_dir)  # reprints: one article per story in every result
+        if not self.clusters.hashes and len(store):
+            logger.info("no reprint clusters beside %s yet: the next `rag ingest` makes them", s.index_dir)
 
     @classmethod
     def load(cls, index_dir: str | Path | None = None, **overrides: Any) -> Assistant:
@@ -209,17 +213,20 @@ class Assistant:
 
     def _search(self, query: Query, k: int, date_from: str | None, date_to: str | None, plan: temporal.Plan | None) -> list[Hit]:
         """Retrieval, re-ranked by the question's date range when it has one (soft: undated articles stay)."""
-        if plan is None or plan.range is None:
-            return self.retriever.search(query, k, date_from, date_to)
-        hits = temporal.boost(self.retriever.search(query, max(k, self.settings.candidates), date_from, date_to), plan.range)
-        return hits[: k * LIST_WIDTH if query.is_list else k]
+        ranged = plan is not None and plan.range is not None
+        wide = ranged or bool(self.clusters.cluster_of)  # re-ranked or de-duplicated: fetch more, then cut
+        hits = self.retriever.search(query, max(k, self.settings.candidates) if wide else k, date_from, date_to)
+        if ranged:
+            hits = temporal.boost(hits, plan.range)  # type: ignore[union-attr]
+        return self.clusters.dedupe(hits, k * LIST_WIDTH if query.is_list else k)
 
     def _search_text(self, turn: Turn) -> temporal.Search:
         """A text search for the temporal planner: each event, anchor or topic analysed and retrieved on its own."""
 
         def search(text: str, k: int, date_from: str | None, date_to: str | None) -> list[Hit]:
             query = self.retriever.analyze(text)
-            return self.retriever.search(query, k, date_from or turn.date_from, date_to or turn.date_to)
+            wide = max(k, self.settings.candidates) if self.clusters.cluster_of else k
+            return self.clusters.dedupe(self.retriever.search(query, wide, date_from or turn.date_from, date_to or turn.date_to), k)
 
         return search
 

@@ -40,6 +40,7 @@ class Hit:
     chunk: Chunk
     score: float
     found_by: tuple[str, ...] = ()
+    also: tuple[str, ...] = ()  # other documents reporting the same story (reprints), not shown
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self.chunk), "score": self.score, "found_by": list(self.found_by)}
@@ -61,6 +62,7 @@ class Citation:
     score: float
     quote_start: int
     quote_end: int
+    also: tuple[str, ...] = ()  # other documents reporting the same story ("also reported by N outlets")
 
 
 @dataclass

@@ -110,9 +110,17 @@ def source_card(c: Citation, turn: int, doc: Document | None, see_also: bool = F
         f'<article class="{kind}" id="{anchor(turn, c.n)}" data-doc-id="{esc(c.doc_id)}">'
         f'<div class="src-title"><span class="src-n">{label}</span><span>{esc(c.title or c.doc_id)}</span></div>'
         f"{_meta(c)}"
+        f"{_also(c)}"
         f'<div class="src-passage">{passage}</div>'
         f"{_full_article(doc, c, not see_also)}</article>"
     )
+
+
+def _also(c: Citation) -> str:
+    """'Also reported by N outlets' under a source whose story was reprinted (the copies' ids on hover)."""
+    if not c.also:
+        return ""
+    return f'<div class="src-also" title="{esc(", ".join(c.also))}">另有 {len(c.also)} 篇转载同一报道</div>'
 
 
 def turn_sources(answer: Answer, turn: int, lookup: DocumentLookup) -> str:
@@ -191,9 +199,10 @@ def search_results(hits: list[Hit], order: str = "relevance") -> str:
     for rank, h in ranked:
         c = h.chunk
         meta = " · ".join(esc(x) for x in (c.date or "日期不详", c.source, c.doc_id) if x)
+        also = f'<div class="src-also" title="{esc(", ".join(h.also))}">另有 {len(h.also)} 篇转载同一报道</div>' if h.also else ""
         cards.append(
             f'<div class="src-card search-hit" data-doc="{esc(c.doc_id)}"><div class="src-head"><b>{rank}. {esc(c.title or c.doc_id)}</b></div>'
-            f'<div class="src-meta">{meta} · 得分 {h.score:.4f} · {esc("+".join(h.found_by))}</div>'
+            f'<div class="src-meta">{meta} · 得分 {h.score:.4f} · {esc("+".join(h.found_by))}</div>{also}'
             f'<div class="src-text">{esc(c.text[:400])}{"…" if len(c.text) > 400 else ""}</div></div>'
         )
     return f'<div class="search-results"><div class="src-section">{len(hits)} 条结果</div>{"".join(cards)}</div>'

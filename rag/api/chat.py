@@ -65,6 +65,7 @@ def reference(c: Citation, urls: Urls) -> dict[str, Any]:
         "quote_start": c.quote_start,
         "quote_end": c.quote_end,
         "score": c.score,
+        "also_reported_by": list(c.also),
     }
 
 

@@ -132,7 +132,7 @@ def _event(obj: dict[str, Any]) -> dict[str, str]:
 def _hit(d: dict[str, Any], urls: chat.Urls) -> dict[str, Any]:
     keys = ("doc_id", "chunk_id", "text", "title", "date", "source")
     return {**{k: d[k] for k in keys}, "url": urls.get(d["doc_id"]), "start": d["start"], "end": d["end"],
-            "score": d["score"], "found_by": d["found_by"]}
+            "score": d["score"], "found_by": d["found_by"], "also_reported_by": list(d.get("also", ()))}
 
 
 def _missing(doc_id: str) -> str:
