@@ -170,9 +170,10 @@ def _show(args: argparse.Namespace) -> int:
     from .store import IndexStore
 
     store = IndexStore.open(Path(args.index))
-    from .clusters import Clusters
+    from .clusters import Clusters, provenance
 
     dups = Clusters.load(args.index).duplicates  # doc_id -> the other ids of its reprint cluster
+    how = provenance(args.index)
     shown, missing = [], []
     for doc_id in args.doc_ids:
         d = store.document(doc_id)
@@ -182,7 +183,7 @@ def _show(args: argparse.Namespace) -> int:
         shown.append({
             "doc_id": d.doc_id, "title": d.title, "date": d.date, "source": d.source, "url": d.url, "text": d.text,
             "duplicates": dups(doc_id),
-            "found": getattr(d, "found", None) or "unknown (this index does not keep how fields were found)",
+            "found": how.get(doc_id) or "unknown (ingested before this version kept how fields were found)",
         })
     store.close()
     if args.json:
@@ -191,6 +192,7 @@ def _show(args: argparse.Namespace) -> int:
         for x in shown:
             print(f"{x['doc_id']}\t{x['date'] or '-'}\t{x['source'] or '-'}\t{x['title'] or ''}")
             print(f"  url: {x['url'] or '-'}; duplicates: {', '.join(x['duplicates']) or 'none'}")
+            print(f"  found: {json.dumps(x['found'], ensure_ascii=False)}")
             print("  " + x["text"][:300].replace("\n", "\n  "))
     for doc_id in missing:
         print(f"not in index: {doc_id}", file=sys.stderr)

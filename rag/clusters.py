@@ -27,14 +27,32 @@ from .types import Hit
 logger = logging.getLogger(__name__)
 
 
-def sidecar(index: str | Path) -> Path:
-    """Where the clusters of the index at ``index`` are kept."""
+def sidecar(index: str | Path, name: str = "reprints") -> Path:
+    """Where what is kept beside the index at ``index`` (``name``: reprints, provenance.json) lives."""
     kind, where = kind_of(index)
     if kind == "local":
-        return Path(where) / "reprints"
+        return Path(where) / name
     if kind == "milvus-lite":
-        return Path(where + ".reprints")
-    return cache_dir() / "reprints" / hashlib.sha256(where.encode()).hexdigest()[:16]
+        return Path(f"{where}.{name}")
+    return cache_dir() / "beside-index" / hashlib.sha256(where.encode()).hexdigest()[:16] / name
+
+
+def provenance(index: str | Path) -> dict[str, dict[str, str]]:
+    """How each document's fields were found at ingest (doc_id -> {"title": "trafilatura", ...})."""
+    try:
+        return json.loads(sidecar(index, "provenance.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def record_provenance(index: str | Path, found: dict[str, dict[str, str]], keep: set[str]) -> None:
+    """Merge ``found`` into the provenance beside ``index``, keeping only documents in ``keep``; atomic."""
+    path = sidecar(index, "provenance.json")
+    merged = {d: f for d, f in {**provenance(index), **found}.items() if d in keep}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(merged, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
 
 
 class Clusters:

@@ -15,11 +15,11 @@ import numpy as np
 from . import sizes
 from .chunk import chunk
 from .clean import clean
-from .clusters import Clusters
+from .clusters import Clusters, record_provenance
 from .embed import Embedder
 from .errors import IndexMismatchError
 from .keyword import chunk_tokens
-from .load import Skipped, load
+from .load import RawArticle, Skipped, load
 from .stores import NewDocument, Store, open_store
 from .stores.base import MANIFEST_KEYS
 from .types import Chunk, Document
@@ -104,6 +104,7 @@ def ingest(
     known = base.doc_hashes() if base.exists and not rebuild else {}
     report = IngestReport()
     todo: dict[str, tuple[Document, str, list[Chunk]]] = {}
+    found: dict[str, dict[str, str]] = {}
     seen: set[str] = set()
     for item in load(paths):
         if isinstance(item, Skipped):
@@ -123,6 +124,7 @@ def ingest(
             report.unchanged += 1
             continue
         todo[doc.doc_id] = (doc, h, chunk(doc, chunk_size, chunk_overlap))
+        found[doc.doc_id] = _found(item, doc)
     # issue 14: oversized documents truncated or refused, large ones reported with an estimate, before embedding
     todo, _ = sizes.check(
         todo, embedder, lambda d: chunk(d, chunk_size, chunk_overlap), report.skipped,
@@ -142,21 +144,34 @@ def ingest(
     finally:
         base.close()
     if written:
-        report.cluster_seconds = sync_clusters(index_dir)
+        report.cluster_seconds = sync_clusters(index_dir, {d: f for d, f in found.items() if d in todo})
     report.documents, report.chunks = manifest["documents"], manifest["chunks"]
     report.seconds = time.perf_counter() - t0
     return report
 
 
-def sync_clusters(index_dir: Path | str) -> float:
-    """Bring the reprint clusters beside the index in line with what it now holds; the seconds it took."""
+def sync_clusters(index_dir: Path | str, found: dict[str, dict[str, str]] | None = None) -> float:
+    """Bring what is kept beside the index (reprint clusters, how fields were found) in line with what it
+    now holds; the seconds it took."""
     t = time.perf_counter()
     store = open_store(index_dir)
     try:
         Clusters.load(index_dir).sync(store, index_dir)
+        record_provenance(index_dir, found or {}, set(store.doc_hashes()))
     finally:
         store.close()
     return time.perf_counter() - t
+
+
+def _found(item: RawArticle, doc: Document) -> dict[str, str]:
+    """How the loader and cleaner found each field of ``doc`` (read from ``item``)."""
+    found = {k.removeprefix("found."): v for k, v in item.meta.items() if k.startswith("found.")}
+    found.setdefault("text", "text file, cleaned (rag.clean)")
+    for key in ("title", "date", "source", "url"):
+        if key not in found:
+            given = item.meta.get(key)
+            found[key] = ("given in the record" if given else "rag.clean (headline, dateline)") if getattr(doc, key) else "not found"
+    return found
 
 
 def embed_batches(

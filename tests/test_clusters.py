@@ -64,3 +64,23 @@ def test_a_lost_or_broken_sidecar_is_rebuilt_on_the_next_ingest(ingest_hash, tmp
     ingest_hash(docs)
     assert Clusters.load(index).duplicates(SHENZHEN) == sorted([COPY_A, COPY_B])
     assert json.loads((sidecar(index) / "hashes.json").read_text(encoding="utf-8")).keys() >= {SHENZHEN, "new.txt"}
+
+
+def test_show_reports_how_each_field_was_found(ingest_hash, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from rag.cli import main
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(SEEDS / SHENZHEN, docs / SHENZHEN)
+    (docs / "page.html").write_text(
+        "<html><head><title>测试城市举办桂花节_测试日报</title><meta name='date' content='2024-09-01'></head><body>"
+        "<div class='nav'>首页 | 新闻 | 设为首页</div><article><h1>测试城市举办首届桂花节</h1>"
+        + "<p>9月1日上午，测试城市在滨江公园举办首届桂花节，活动为期七天，首日吸引游客三万人次。</p>" * 3
+        + "</article><div class='footer'>版权所有 测试日报</div></body></html>", encoding="utf-8")
+    _, index = ingest_hash(docs)
+    assert main(["show", SHENZHEN, "page.html", "--index", str(index), "--json"]) == 0
+    shown = {d["doc_id"]: d for d in json.loads(capsys.readouterr().out)}
+    assert shown[SHENZHEN]["found"]["date"] == "rag.clean (headline, dateline)" and shown[SHENZHEN]["found"]["url"] == "not found"
+    page = shown["page.html"]["found"]
+    assert page["text"] == "trafilatura" and page["date"].startswith("htmldate") and page["encoding"] == "utf-8"
+    assert shown["page.html"]["date"] == "2024-09-01"
