@@ -105,6 +105,7 @@ class MilvusStore:
             if not Path(uri).exists() and not create:
                 raise IndexNotFoundError(f"no index at {uri}: build one with `rag ingest PATH --index {uri}`")
             Path(uri).parent.mkdir(parents=True, exist_ok=True)
+            _check_unlocked(Path(uri))
         server, _, name = uri.partition("://")[2].partition("/") if uri.startswith("http") else (uri, "", "")
         client = _connect(uri.split("://")[0] + "://" + server if name else uri, token)
         store = cls(uri, client, {}, name or PREFIX)
@@ -398,3 +399,21 @@ def _connect(uri: str, token: str | None) -> Any:
             time.sleep(0.5)
     hint = "is the server running?" if uri.startswith("http") else "is milvus-lite installed and the file readable?"
     raise StoreUnavailableError(f"cannot open Milvus at {uri}: {hint} ({str(error).splitlines()[0][:200]})") from error
+
+
+def _check_unlocked(path: Path) -> None:
+    """A Milvus Lite file is served by one process at a time: say so instead of a connection error."""
+    import fcntl
+
+    lock = path / "LOCK"
+    if not lock.is_file():
+        return
+    with open(lock, "a") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise StoreUnavailableError(
+                f"the Milvus Lite file {path} is open in another process (one process at a time): stop it, "
+                f"or serve the file with `milvus-lite server --data-dir {path}` and use --index http://127.0.0.1:19530"
+            ) from None
+        fcntl.flock(f, fcntl.LOCK_UN)
