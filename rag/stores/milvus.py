@@ -105,7 +105,6 @@ class MilvusStore:
             if not Path(uri).exists() and not create:
                 raise IndexNotFoundError(f"no index at {uri}: build one with `rag ingest PATH --index {uri}`")
             Path(uri).parent.mkdir(parents=True, exist_ok=True)
-            _check_unlocked(Path(uri))
         server, _, name = uri.partition("://")[2].partition("/") if uri.startswith("http") else (uri, "", "")
         client = _connect(uri.split("://")[0] + "://" + server if name else uri, token)
         store = cls(uri, client, {}, name or PREFIX)
@@ -397,6 +396,8 @@ def _connect(uri: str, token: str | None) -> Any:
         except Exception as e:  # pymilvus raises MilvusException, grpc or OS errors here
             error = e
             time.sleep(0.5)
+    if not uri.startswith("http"):
+        _check_unlocked(Path(uri))  # only now: this process failed to open it, so it holds no lock on it
     hint = "is the server running?" if uri.startswith("http") else "is milvus-lite installed and the file readable?"
     raise StoreUnavailableError(f"cannot open Milvus at {uri}: {hint} ({str(error).splitlines()[0][:200]})") from error
 
