@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shutil
 import subprocess
 import sys
 import time
@@ -44,7 +45,7 @@ def main() -> None:
     from rag.retrieve import HybridRetriever
     from rag.store import IndexStore
 
-    a.out.unlink(missing_ok=True)
+    shutil.rmtree(a.out, ignore_errors=True)  # a Milvus Lite "file" is a folder
     out: dict = {"index": str(a.index), "load_before": load_avg()}
     t = time.perf_counter()  # in its own process, as an ingest would run: queries then open the finished file
     subprocess.run([sys.executable, "-c", f"from rag.stores import copy_index; copy_index({str(a.index)!r}, {str(a.out)!r})"], check=True)
