@@ -63,6 +63,7 @@ def _check(loc: str) -> dict:
         else:
             per_q[q.id] = ans.refused
     out["seed_questions"] = {"answerable": answerable, "correct": correct, "per_question": per_q}
+    a.store.close()  # a Milvus Lite file is served by one process at a time: let the CLI have it
     rm = subprocess.run([*RAG, "remove", SHENZHEN, "--index", loc], capture_output=True, text=True, timeout=600)
     out["remove"] = {"rc": rm.returncode, "stdout": rm.stdout.strip()}
     a = Assistant.load(index_dir=loc)

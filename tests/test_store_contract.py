@@ -193,3 +193,16 @@ def test_engine_down_is_a_clear_error_and_loses_nothing(server: Server, news: Pa
     store = IndexStore.open(uri, hash_embedder.id)
     assert store.manifest["documents"] == 5 and SHENZHEN in store.doc_hashes()
     assert ingest([news], uri, hash_embedder, 300, 1).added == ["new.txt"]
+
+
+def test_lite_file_open_elsewhere_is_a_clear_error(tmp_path: Path, news: Path, hash_embedder) -> None:  # type: ignore[no-untyped-def]
+    db = tmp_path / "m.db"
+    ingest([news], str(db), hash_embedder, 300, 1)
+    held = IndexStore.open(db)  # this process serves the file now
+    try:
+        cmd = [str(Path(sys.executable).with_name("rag")), "info", "--index", str(db)]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        assert r.returncode == 2 and "open in another process" in r.stderr
+        assert IndexStore.open(db).manifest["documents"] == 5  # the same process may open it again
+    finally:
+        held.close()

@@ -43,6 +43,7 @@ CREATE TABLE chunks (row INTEGER PRIMARY KEY, chunk_id TEXT NOT NULL UNIQUE, doc
                      start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL, tokens TEXT NOT NULL);
 CREATE INDEX chunks_doc ON chunks(doc_id);
 CREATE INDEX documents_date ON documents(date);
+CREATE INDEX documents_hash ON documents(doc_id, hash);
 """
 _CHUNK_SQL = (
     'SELECT c.row, c.chunk_id, c.doc_id, c.text, c.start, c."end", d.title, d.date, d.source '
@@ -53,11 +54,11 @@ _CHUNK_SQL = (
 class Segment:
     """One immutable part of a version: its chunk store, dense and keyword indexes, and tombstones."""
 
-    def __init__(self, path: Path, dead_docs: set[str]) -> None:
+    def __init__(self, path: Path, dead_docs: set[str], size: int | None = None) -> None:
         self.path = path
         self.dead_docs = dead_docs
         self.db = sqlite3.connect(f"file:{path / 'chunks.sqlite'}?mode=ro", uri=True, check_same_thread=False)
-        self.size = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        self.size = size if size is not None else self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
 
     @cached_property
     def dead_rows(self) -> np.ndarray:
@@ -94,10 +95,11 @@ class LocalStore:
         self.path = path  # the version folder (None: nothing indexed yet)
         self.manifest = manifest
         dead = manifest.get("dead", {})
-        names = [s["path"] for s in manifest.get("segments", [])] if path else []
-        self.segments = [Segment(index_dir / n, set(dead.get(n, ()))) for n in names]
+        listed = manifest.get("segments", []) if path else []
+        names = [s["path"] for s in listed]
+        self.segments = [Segment(index_dir / s["path"], set(dead.get(s["path"], ())), s.get("chunks")) for s in listed]
         if path is not None and "segments" not in manifest:
-            self.segments = [Segment(path, set())]
+            self.segments = [Segment(path, set(), manifest.get("chunks"))]
         self._names = names if "segments" in manifest else [path.name] if path else []
 
     @classmethod
@@ -288,8 +290,11 @@ def _write_locked(
                               retokenize=bool(segs) and base.stale_tokens)
         names, dead = [name], {}
     else:
-        names = [_adopt(index_dir, n) for n in base._names]
-        dead = {a: sorted(dead[n]) for a, n in zip(names, base._names) if dead[n]}
+        empty = {n for n, seg in zip(base._names, segs)  # a segment whose documents are all gone is dropped
+                 if dead[n] and seg.db.execute("SELECT count(*) FROM documents").fetchone()[0] <= len(dead[n])}
+        kept = [n for n in base._names if n not in empty]
+        names = [_adopt(index_dir, n) for n in kept]
+        dead = {a: sorted(dead[n]) for a, n in zip(names, kept) if dead[n]}
         if added:
             names.append(_write_segment(index_dir, [], added, params))
     return _commit(index_dir, names, dead, params, base.manifest if segs else {}, compacted=compact)

@@ -46,6 +46,9 @@ MANIFEST_KEY = "rag.manifest"
 _CHUNK_FIELDS = ["id", "doc_id", "text", "start", "end", "title", "date", "source"]
 
 
+_LITE_OPEN: Counter[str] = Counter()  # open stores per Milvus Lite file in this process
+
+
 class StoreUnavailableError(RagError):
     """The index engine cannot be reached or refused the request."""
 
@@ -97,6 +100,9 @@ class MilvusStore:
         self.client = client
         self.manifest = manifest
         self.chunks_c, self.docs_c, self.terms_c = f"{prefix}_chunks", f"{prefix}_docs", f"{prefix}_terms"
+        self._closed = uri.startswith("http")
+        if not self._closed:
+            _LITE_OPEN[uri] += 1
 
     @classmethod
     def open(cls, uri: str, embedder_id: str | None = None, create: bool = False, token: str | None = None) -> MilvusStore:
@@ -244,7 +250,16 @@ class MilvusStore:
             it.close()
 
     def close(self) -> None:
+        """Disconnect; the last store of a Milvus Lite file in this process also stops its in-process server,
+        so that another process (``rag remove`` next to a script) can open the file."""
         self.client.close()
+        if not self.uri.startswith("http") and not self._closed:
+            self._closed = True
+            _LITE_OPEN[self.uri] -= 1
+            if _LITE_OPEN[self.uri] <= 0:
+                from milvus_lite.server_manager import server_manager_instance
+
+                server_manager_instance.release_server(self.uri)
 
     # --- write
     def write(self, remove: set[str], added: list[NewDocument], params: dict[str, Any], rebuild: bool = False) -> dict[str, Any]:
@@ -396,5 +411,25 @@ def _connect(uri: str, token: str | None) -> Any:
         except Exception as e:  # pymilvus raises MilvusException, grpc or OS errors here
             error = e
             time.sleep(0.5)
+    if not uri.startswith("http"):
+        _check_unlocked(Path(uri))  # only now: this process failed to open it, so it holds no lock on it
     hint = "is the server running?" if uri.startswith("http") else "is milvus-lite installed and the file readable?"
     raise StoreUnavailableError(f"cannot open Milvus at {uri}: {hint} ({str(error).splitlines()[0][:200]})") from error
+
+
+def _check_unlocked(path: Path) -> None:
+    """A Milvus Lite file is served by one process at a time: say so instead of a connection error."""
+    import fcntl
+
+    lock = path / "LOCK"
+    if not lock.is_file():
+        return
+    with open(lock, "a") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise StoreUnavailableError(
+                f"the Milvus Lite file {path} is open in another process (one process at a time): stop it, "
+                f"or serve the file with `milvus-lite server --data-dir {path}` and use --index http://127.0.0.1:19530"
+            ) from None
+        fcntl.flock(f, fcntl.LOCK_UN)
