@@ -89,10 +89,11 @@ class ExtractiveGenerator:
         p = self.selector.probabilities(x)
         order = np.argsort(-p, kind="stable")
         best = float(p[order[0]])
-        if best < self.selector.threshold:
+        threshold = self.selector.threshold_for(query.lang)
+        if best < threshold:
             return []
         limit = self.max_sentences + (1 if query.is_list else 0)
-        floor = max(self.selector.threshold, self.selector.second_ratio * best)
+        floor = max(threshold, self.selector.second_ratio * best)
         chosen: list[tuple[Scored, str]] = []
         for i in order:
             if len(chosen) == limit or p[i] < floor:

@@ -155,12 +155,17 @@ class Selector:
     threshold: float
     second_ratio: float = 0.7
     meta: dict | None = None
+    by_lang: dict[str, float] | None = None  # a threshold per question language, else ``threshold``
 
     def __post_init__(self) -> None:
-        if not 0 < self.threshold < 1:
-            raise ValueError(f"threshold must be in (0, 1), got {self.threshold}")
+        for t in (self.threshold, *(self.by_lang or {}).values()):
+            if not 0 < t < 1:
+                raise ValueError(f"threshold must be in (0, 1), got {t}")
         if not len(self.weights) == len(self.mean) == len(self.scale) == len(FEATURES):
             raise ValueError(f"the model has {len(self.weights)} weights for {len(FEATURES)} features")
+
+    def threshold_for(self, lang: str) -> float:
+        return (self.by_lang or {}).get(lang, self.threshold)
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         z = ((x - self.mean) / self.scale) @ self.weights + self.bias
@@ -169,7 +174,8 @@ class Selector:
     def to_dict(self) -> dict:
         return {
             "features": list(FEATURES), "weights": self.weights.tolist(), "bias": self.bias, "mean": self.mean.tolist(),
-            "scale": self.scale.tolist(), "threshold": self.threshold, "second_ratio": self.second_ratio,
+            "scale": self.scale.tolist(), "threshold": self.threshold, "by_lang": self.by_lang or {},
+            "second_ratio": self.second_ratio,
             "meta": self.meta or {},
         }
 
@@ -182,7 +188,7 @@ class Selector:
             raise ValueError("the selector model was trained on other features; retrain it (eval/train_select.py)")
         arr = lambda k: np.asarray(d[k], dtype=np.float64)  # noqa: E731
         return cls(arr("weights"), float(d["bias"]), arr("mean"), arr("scale"), float(d["threshold"]),
-                   float(d.get("second_ratio", 0.7)), d.get("meta"))
+                   float(d.get("second_ratio", 0.7)), d.get("meta"), {k: float(v) for k, v in (d.get("by_lang") or {}).items()})
 
     @classmethod
     def load(cls, path: Path) -> Selector:
