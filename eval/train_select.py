@@ -38,7 +38,12 @@ logger = logging.getLogger(__name__)
 SETS = {"news_public": 60, "reading": 110, "chronoqa": 100}  # question groups sampled per set (None: all)
 NEG_DEPTH = 40  # chunks searched to find the best passages outside the gold documents
 TARGET_REJECTION = 0.95
-LANGS = ("zh", "en")
+KINDS = ("zh", "en", "en-zh")  # question language, and an English question over Chinese text
+
+
+def kind_of(name: str, m: dict) -> str:
+    """The threshold a question meets: by its language, 'en-zh' for English over Chinese (reading's passages)."""
+    return "en-zh" if m["lang"] == "en" and name == "reading" else m["lang"]
 FOLDS = 5
 SEED = 13
 
@@ -136,8 +141,21 @@ def load(out: Path) -> dict[str, dict]:
     for path in sorted(out.glob("features-*.npz")):
         name = path.stem.removeprefix("features-")
         z = np.load(path, allow_pickle=False)
-        data[name] = {k: z[k] for k in z.files} | {"meta": json.loads((out / f"questions-{name}.json").read_text())}
+        data[name] = {k: z[k] for k in z.files} | {"meta": json.loads((out / f"questions-{name}.json").read_text()), "name": name}
+        x = data[name]["x"]
+        if x.shape[1] == len(FEATURES) - 1 and FEATURES[-1] == "cross":  # features written before "cross" existed
+            data[name]["x"] = np.hstack([x, _cross(name, data[name])[:, None]])
     return data
+
+
+def _cross(name: str, d: dict) -> np.ndarray:
+    """'cross' for features stored without it: English question and Chinese sentence, from the set's languages.
+
+    reading's passages are all Chinese; news_public's English questions have English passages (its README), so
+    only reading's English questions are cross-lingual. An approximation for old feature files only.
+    """
+    en = np.array([m["lang"] == "en" for m in d["meta"]])[d["q"]]
+    return (en & (name == "reading")).astype(np.float32)
 
 
 def fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, c: float = 1.0) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
@@ -177,7 +195,7 @@ def rejection_threshold(sets: list[tuple[np.ndarray, np.ndarray]], target: float
 def evaluate(p: np.ndarray, d: dict, rows: np.ndarray, taus: dict[str, float]) -> dict[str, float]:
     """Answer accuracy (best candidate contains an answer and passes), false refusals, negative rejection."""
     n = len(d["meta"])
-    tau = np.array([taus[m["lang"]] for m in d["meta"]])
+    tau = np.array([taus[kind_of(d["name"], m)] for m in d["meta"]])
     pb, pr = best_per_question(p, d["q"][rows], d["neg"][rows], d["has"][rows], 0, n)
     nb, nr = best_per_question(p, d["q"][rows], d["neg"][rows], d["has"][rows], 1, n)
     present = np.zeros(n, dtype=bool)
@@ -253,13 +271,13 @@ def train(out: Path, save: Path | None, target: float = TARGET_REJECTION) -> dic
     return result
 
 
-def _neg_pairs(p: np.ndarray, d: dict, rows: np.ndarray, lang: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _neg_pairs(p: np.ndarray, d: dict, rows: np.ndarray, kind: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     n = len(d["meta"])
     best, right = best_per_question(p, d["q"][rows], d["neg"][rows], d["has"][rows], 1, n)
     present = np.zeros(n, dtype=bool)
     present[np.unique(d["q"][rows])] = True
-    if lang is not None:
-        present &= np.array([m["lang"] == lang for m in d["meta"]])
+    if kind is not None:
+        present &= np.array([kind_of(d["name"], m) == kind for m in d["meta"]])
     return best[present], right[present]
 
 
@@ -267,10 +285,10 @@ def thresholds(sel: Selector, data: dict[str, dict], rows: dict[str, np.ndarray]
     """One threshold per question language, each the lowest keeping rejection >= ``target`` on that language's
     questions of all sets pooled (per set, small samples would make it a maximum of a few outliers)."""
     out = {}
-    for lang in LANGS:
-        pairs = [_neg_pairs(sel.probabilities(d["x"][rows[n]]), d, rows[n], lang) for n, d in data.items()]
+    for kind in KINDS:
+        pairs = [_neg_pairs(sel.probabilities(d["x"][rows[n]]), d, rows[n], kind) for n, d in data.items()]
         pooled = (np.concatenate([b for b, _ in pairs]), np.concatenate([r for _, r in pairs]))
-        out[lang] = rejection_threshold([pooled], target) if len(pooled[0]) else 0.5
+        out[kind] = rejection_threshold([pooled], target) if len(pooled[0]) else 0.5
     return out
 
 
@@ -286,7 +304,7 @@ def markdown(result: dict) -> str:
     lines = [
         "# Answer selector: cross-validated on the development halves", "",
         f"{FOLDS}-fold by question (both languages of an XQuAD question in one fold); each held-out fold is judged "
-        "with the thresholds chosen on its training folds (one per question language: negative rejection >= 0.95 over that language's questions of all sets pooled). "
+        "with the thresholds chosen on its training folds (one per kind of question: Chinese, English, English over Chinese text; negative rejection >= 0.95 over that kind's questions of all sets pooled). "
         "answer acc: the best candidate sentence passes the threshold and contains a gold answer; rejection: the same "
         "question over its top passages outside the gold documents is refused, or still right.", "",
         "| set | questions | answer acc | false refusal | rejection |", "|---|---|---|---|---|",

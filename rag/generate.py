@@ -89,7 +89,8 @@ class ExtractiveGenerator:
         p = self.selector.probabilities(x)
         order = np.argsort(-p, kind="stable")
         best = float(p[order[0]])
-        threshold = self.selector.threshold_for(query.lang)
+        cross = query.lang == "en" and bool(CJK.search(cands[order[0]].text([passages[i] for i in keep])))
+        threshold = self.selector.threshold_for("en-zh" if cross else query.lang)
         if best < threshold:
             return []
         limit = self.max_sentences + (1 if query.is_list else 0)

@@ -34,7 +34,7 @@ FEATURES = (
     "sim", "sim_rel", "sim_en", "own_en",
     "rank_inv", "score_rel", "dense", "bm25",
     "typed", "fits_typed", "untyped", "required", "list_q", "enumerates",
-    "position", "first", "log_len", "novel", "has_digit", "en", "embedded",
+    "position", "first", "log_len", "novel", "has_digit", "en", "embedded", "cross",
 )
 
 
@@ -111,6 +111,7 @@ def featurize(
                 "novel": len(g - qgrams) / len(g) if g else 0.0,
                 "has_digit": float(bool(re.search(r"\d", sent))),
                 "en": float(query.lang == "en"),
+                "cross": float(query.lang == "en" and bool(CJK.search(sent))),  # an English question, a Chinese quote
             }
             rows.append((Candidate(n, s, e), sent, f))
     if not rows:
@@ -155,7 +156,7 @@ class Selector:
     threshold: float
     second_ratio: float = 0.7
     meta: dict | None = None
-    by_lang: dict[str, float] | None = None  # a threshold per question language, else ``threshold``
+    by_lang: dict[str, float] | None = None  # a threshold per kind of question ('zh', 'en', 'en-zh'), else ``threshold``
 
     def __post_init__(self) -> None:
         for t in (self.threshold, *(self.by_lang or {}).values()):
@@ -164,8 +165,9 @@ class Selector:
         if not len(self.weights) == len(self.mean) == len(self.scale) == len(FEATURES):
             raise ValueError(f"the model has {len(self.weights)} weights for {len(FEATURES)} features")
 
-    def threshold_for(self, lang: str) -> float:
-        return (self.by_lang or {}).get(lang, self.threshold)
+    def threshold_for(self, kind: str) -> float:
+        """The threshold for 'zh', 'en' or 'en-zh' (an English question answered from Chinese text)."""
+        return (self.by_lang or {}).get(kind, self.threshold)
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         z = ((x - self.mean) / self.scale) @ self.weights + self.bias
