@@ -26,7 +26,7 @@ import numpy as np
 
 from rag.embed import get_embedder
 from rag.pipeline import Assistant
-from rag.select import FEATURES, Selector, featurize
+from rag.select import FEATURES, Selector, featurize, standardise
 from rag.settings import Settings
 from rag.store import IndexStore
 
@@ -164,7 +164,7 @@ def fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, c: float = 1.0) -> tuple[np
     mean, scale = x.mean(0), x.std(0)
     scale[scale < 1e-6] = 1.0
     model = LogisticRegression(C=c, max_iter=2000)
-    model.fit((x - mean) / scale, y, sample_weight=w)
+    model.fit(standardise(x, mean, scale), y, sample_weight=w)
     return model.coef_[0].astype(np.float64), float(model.intercept_[0]), mean.astype(np.float64), scale.astype(np.float64)
 
 

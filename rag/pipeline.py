@@ -94,7 +94,7 @@ class Assistant:
         self.retriever = HybridRetriever(
             store, self.embedder, s.candidates, s.fusion, s.query_expansion, _reranker(s.rerank_model)
         )
-        self.extractive = ExtractiveGenerator(self.evidence, embed_with(self.embedder))
+        self.extractive = ExtractiveGenerator(self.evidence, embed_with(self.embedder), learned=s.answer_selector == "learned")
 
     @classmethod
     def load(cls, index_dir: str | Path | None = None, **overrides: Any) -> Assistant:

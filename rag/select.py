@@ -145,6 +145,13 @@ def _similarities(query: Query, texts: list[str], embed: Embed | None) -> np.nda
     return (s @ q[0]).astype(np.float32)
 
 
+CLIP = 3.0  # standardised features are clipped: a feature rare in training must not swamp the others
+
+
+def standardise(x: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    return np.clip((x - mean) / scale, -CLIP, CLIP)
+
+
 @dataclass(frozen=True)
 class Selector:
     """A logistic model over standardised ``FEATURES``; a candidate answers when its probability >= ``threshold``."""
@@ -170,7 +177,7 @@ class Selector:
         return (self.by_lang or {}).get(kind, self.threshold)
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
-        z = ((x - self.mean) / self.scale) @ self.weights + self.bias
+        z = standardise(x, self.mean, self.scale) @ self.weights + self.bias
         return 1.0 / (1.0 + np.exp(-z))
 
     def to_dict(self) -> dict:

@@ -36,6 +36,7 @@ class Settings:
     llm_timeout: float = 120.0
     local_model_path: Path = Path("models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")
     min_relevance: float = 0.5
+    answer_selector: str = "rules"  # extractive answers: "rules" (hand thresholds) or "learned" (rag/select.py)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "index_dir", Path(self.index_dir))
@@ -47,6 +48,7 @@ class Settings:
         _check(self.generator in GENERATORS, f"generator must be one of {GENERATORS}, got {self.generator!r}")
         _check(self.dense_index in DENSE_INDEXES, f"dense_index must be one of {DENSE_INDEXES}, got {self.dense_index!r}")
         _check(self.fusion in FUSIONS, f"fusion must be one of {FUSIONS}, got {self.fusion!r}")
+        _check(self.answer_selector in ("rules", "learned"), f"answer_selector must be 'rules' or 'learned', got {self.answer_selector!r}")
         _check(self.llm_timeout > 0, f"llm_timeout must be > 0, got {self.llm_timeout}")
 
     def with_(self, **overrides: Any) -> Settings:
