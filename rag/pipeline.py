@@ -101,7 +101,7 @@ class Assistant:
         self.retriever = HybridRetriever(
             store, self.embedder, s.candidates, s.fusion, s.query_expansion, _reranker(s.rerank_model)
         )
-        self.extractive = ExtractiveGenerator(self.evidence, embed_with(self.embedder))
+        self.extractive = ExtractiveGenerator(self.evidence, embed_with(self.embedder), learned=s.answer_selector == "learned")
         self.clusters = Clusters.load(s.index_dir)  # reprints: one article per story in every result
         if not self.clusters.hashes and len(store):
             logger.info("no reprint clusters beside %s yet: the next `rag ingest` makes them", s.index_dir)

@@ -34,7 +34,7 @@ FEATURES = (
     "sim", "sim_rel", "sim_en", "own_en",
     "rank_inv", "score_rel", "dense", "bm25",
     "typed", "fits_typed", "untyped", "required", "list_q", "enumerates",
-    "position", "first", "log_len", "novel", "has_digit", "en", "embedded",
+    "position", "first", "log_len", "novel", "has_digit", "en", "embedded", "cross",
 )
 
 
@@ -111,6 +111,7 @@ def featurize(
                 "novel": len(g - qgrams) / len(g) if g else 0.0,
                 "has_digit": float(bool(re.search(r"\d", sent))),
                 "en": float(query.lang == "en"),
+                "cross": float(query.lang == "en" and bool(CJK.search(sent))),  # an English question, a Chinese quote
             }
             rows.append((Candidate(n, s, e), sent, f))
     if not rows:
@@ -144,6 +145,13 @@ def _similarities(query: Query, texts: list[str], embed: Embed | None) -> np.nda
     return (s @ q[0]).astype(np.float32)
 
 
+CLIP = 3.0  # standardised features are clipped: a feature rare in training must not swamp the others
+
+
+def standardise(x: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    return np.clip((x - mean) / scale, -CLIP, CLIP)
+
+
 @dataclass(frozen=True)
 class Selector:
     """A logistic model over standardised ``FEATURES``; a candidate answers when its probability >= ``threshold``."""
@@ -155,21 +163,28 @@ class Selector:
     threshold: float
     second_ratio: float = 0.7
     meta: dict | None = None
+    by_lang: dict[str, float] | None = None  # a threshold per kind of question ('zh', 'en', 'en-zh'), else ``threshold``
 
     def __post_init__(self) -> None:
-        if not 0 < self.threshold < 1:
-            raise ValueError(f"threshold must be in (0, 1), got {self.threshold}")
+        for t in (self.threshold, *(self.by_lang or {}).values()):
+            if not 0 < t < 1:
+                raise ValueError(f"threshold must be in (0, 1), got {t}")
         if not len(self.weights) == len(self.mean) == len(self.scale) == len(FEATURES):
             raise ValueError(f"the model has {len(self.weights)} weights for {len(FEATURES)} features")
 
+    def threshold_for(self, kind: str) -> float:
+        """The threshold for 'zh', 'en' or 'en-zh' (an English question answered from Chinese text)."""
+        return (self.by_lang or {}).get(kind, self.threshold)
+
     def probabilities(self, x: np.ndarray) -> np.ndarray:
-        z = ((x - self.mean) / self.scale) @ self.weights + self.bias
+        z = standardise(x, self.mean, self.scale) @ self.weights + self.bias
         return 1.0 / (1.0 + np.exp(-z))
 
     def to_dict(self) -> dict:
         return {
             "features": list(FEATURES), "weights": self.weights.tolist(), "bias": self.bias, "mean": self.mean.tolist(),
-            "scale": self.scale.tolist(), "threshold": self.threshold, "second_ratio": self.second_ratio,
+            "scale": self.scale.tolist(), "threshold": self.threshold, "by_lang": self.by_lang or {},
+            "second_ratio": self.second_ratio,
             "meta": self.meta or {},
         }
 
@@ -182,7 +197,7 @@ class Selector:
             raise ValueError("the selector model was trained on other features; retrain it (eval/train_select.py)")
         arr = lambda k: np.asarray(d[k], dtype=np.float64)  # noqa: E731
         return cls(arr("weights"), float(d["bias"]), arr("mean"), arr("scale"), float(d["threshold"]),
-                   float(d.get("second_ratio", 0.7)), d.get("meta"))
+                   float(d.get("second_ratio", 0.7)), d.get("meta"), {k: float(v) for k, v in (d.get("by_lang") or {}).items()})
 
     @classmethod
     def load(cls, path: Path) -> Selector:

@@ -40,6 +40,7 @@ class Settings:
     large_doc_chars: int = 100_000  # a longer document is reported (chunks, time estimate) before embedding
     oversize: str = "truncate"  # or "refuse"
     time_aware: bool = True
+    answer_selector: str = "rules"  # extractive answers: "rules" (hand thresholds) or "learned" (rag/select.py)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "index_dir", Path(self.index_dir))
@@ -53,6 +54,7 @@ class Settings:
         _check(self.fusion in FUSIONS, f"fusion must be one of {FUSIONS}, got {self.fusion!r}")
         _check(self.oversize in ("truncate", "refuse"), f"oversize must be truncate or refuse, got {self.oversize!r}")
         _check(self.max_doc_chars > 0, f"max_doc_chars must be > 0, got {self.max_doc_chars}")
+        _check(self.answer_selector in ("rules", "learned"), f"answer_selector must be 'rules' or 'learned', got {self.answer_selector!r}")
         _check(self.llm_timeout > 0, f"llm_timeout must be > 0, got {self.llm_timeout}")
 
     def with_(self, **overrides: Any) -> Settings:

@@ -35,6 +35,7 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_suite_runs_every_set_with_negative_rejection(suite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RAG_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("RAG_EMBEDDER", "hash")  # the plumbing, fast; the real embedder is measured by the suite itself
     out = tmp_path / "report"
     assert cli_main(["eval", "--suite", str(suite), "--per-set", "3", "--negatives", "2", "--out", str(out)]) == 0
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
@@ -46,8 +47,10 @@ def test_suite_runs_every_set_with_negative_rejection(suite: Path, tmp_path: Pat
     assert neg["questions"] == 2 and neg["gold_docs_removed"] >= 1 and 0.0 <= neg["rejection"] <= 1.0
     for d in neg["details"]:  # without its gold article a question is refused or still right, else counted wrong
         assert d["refused"] or d["still_right"] or neg["wrong_answers"] >= 1
-    # the original cached index still holds the gold articles (the removal happened on a copy)
-    assert alpha["summary"]["all"]["hit@5"] == 1.0
+    # the removal happened on a copy: the cached index still holds every article
+    from rag.store import IndexStore
+
+    assert len(IndexStore.open(alpha["index"]["index_dir"], None).doc_hashes()) == len(list(SEEDS.iterdir()))
     md = (out / "report.md").read_text(encoding="utf-8")
     assert "| alpha |" in md and "Negative rejection" in md
 

@@ -12,7 +12,7 @@ from rag.cite import supported_short
 from rag.evidence import short_answer
 from rag.names import english, lookup
 from rag.query import analyze
-from rag.select import EMBED_LIMIT, FEATURES, Selector, default_selector, featurize
+from rag.select import CANDIDATES, FEATURES, Selector, default_selector, featurize
 
 from .conftest import CITIES
 
@@ -45,7 +45,7 @@ def test_features_are_bounded_and_finite(assistant) -> None:  # type: ignore[no-
         query = r.analyze(question)
         hits = r.search(query, 5)
         cands, x = featurize(assistant.evidence, query, hits, r.doc_dates, assistant.extractive.embed)
-        assert 0 < len(cands) <= EMBED_LIMIT and x.shape == (len(cands), len(FEATURES))
+        assert 0 < len(cands) <= CANDIDATES and x.shape == (len(cands), len(FEATURES))
         assert np.isfinite(x).all()
         sim = x[:, FEATURES.index("sim")]
         assert sim.max() > 0.5  # the real e5 similarity of question and sentence, not a placeholder
