@@ -306,7 +306,8 @@ def test_bad_search_and_paging_get_a_4xx(http: Any) -> None:
 @pytest.mark.parametrize(
     ("name", "data", "status", "says"),
     [
-        ("bad.txt", b"\xff\xfe\xfa\x80\x81" * 50, 415, "undecodable"),
+        ("bad.txt", b"\xff\xfe\xfa\x80\x81" * 50, 415, "UTF-16 (save it as UTF-8)"),  # not in an encoding we read
+        ("archive.md", b"PK\x03\x04" + b"\x00" * 60, 415, "not text"),  # a zip named .md
         ("notes.pdf", b"%PDF-1.4", 415, "unsupported file type"),
         ("rows.jsonl", b'{"id": "a", "text": "ok"}\n{"id": "b"}\n', 415, "bad jsonl line"),
         ("big.txt", b"a" * (10 * 2**20 + 1), 413, "over 10 MB"),
