@@ -118,12 +118,15 @@ def _openvino(path: str, threads: int) -> Callable[[dict[str, np.ndarray]], np.n
 
 
 class OnnxE5:
-    """The converted multilingual-e5-small (``rag.convert``) on ONNX Runtime, tokenized by its ``tokenizer.json``.
+    """The converted multilingual-e5-small (``rag.convert``): its ONNX graph on OpenVINO or ONNX Runtime,
+    tokenized by its ``tokenizer.json`` (the same tokenizer ``SentenceTransformer(folder)`` uses).
 
     Texts are tokenized (truncated at ``max_length`` tokens, as sentence-transformers does), sorted by
-    length and run in padded batches of ``batch_size``; the graph mean-pools and L2-normalizes. A batch
-    of at most ``SMALL_BATCH`` sequences (a query) runs on a one-thread session: on a few busy cores,
-    waking a thread pool for one short sequence costs more than it saves (bench/README.md).
+    length and run in padded batches of ``batch_size`` (widths rounded up to ``pad_to``); the graph
+    mean-pools and L2-normalizes. On ONNX Runtime a batch of at most ``SMALL_BATCH`` sequences (a
+    query) runs on a one-thread session: on a few busy cores, waking a thread pool for one short
+    sequence costs more than it saves (bench/README.md). OpenVINO's own scheduler showed no such cost,
+    and a second compiled model would hold another ~0.5 GB, so it keeps one.
     """
 
     SMALL_BATCH = 2
@@ -168,7 +171,8 @@ class OnnxE5:
             return out
         ids = [e.ids for e in self.tokenizer.encode_batch([prefix + t for t in texts])]
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        threads = 1 if len(ids) <= self.SMALL_BATCH else (os.cpu_count() or 1)
+        small = len(ids) <= self.SMALL_BATCH and self.runtime == "onnxruntime"
+        threads = 1 if small else (os.cpu_count() or 1)
         session = self._session(threads)
         for a in range(0, len(order), self.batch_size):
             rows = order[a : a + self.batch_size]
