@@ -67,7 +67,7 @@ def _openvino(folder: Path, precision: str, batch: int, file: str = "onnx/model.
     for threads in (1, os.cpu_count() or 1):
         config = {"INFERENCE_PRECISION_HINT": precision, "PERFORMANCE_HINT": hint, "INFERENCE_NUM_THREADS": threads}
         compiled = ov.Core().compile_model(str(folder / file), "CPU", config)
-        e._sessions[threads] = lambda feeds, c=compiled: c(feeds)[0]
+        e._sessions[threads] = lambda batches, c=compiled: [c(f)[0] for f in batches]
     return e.embed_documents
 
 

