@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
@@ -124,6 +125,7 @@ def _openvino(path: str, threads: int) -> Runner:
         config["INFERENCE_PRECISION_HINT"] = "bf16"
     compiled = core.compile_model(path, "CPU", config)
     queue = ov.AsyncInferQueue(compiled, threads)
+    lock = threading.Lock()  # one caller at a time: the queue's requests are busy until wait_all
 
     def run(batches: list[Feeds]) -> list[np.ndarray]:
         out: list[np.ndarray | None] = [None] * len(batches)
@@ -131,10 +133,11 @@ def _openvino(path: str, threads: int) -> Runner:
         def done(request: Any, i: int) -> None:
             out[i] = request.get_output_tensor(0).data.copy()
 
-        queue.set_callback(done)
-        for i, feeds in enumerate(batches):
-            queue.start_async(feeds, i)
-        queue.wait_all()
+        with lock:
+            queue.set_callback(done)
+            for i, feeds in enumerate(batches):
+                queue.start_async(feeds, i)
+            queue.wait_all()
         return out  # type: ignore[return-value]
 
     return run
@@ -181,12 +184,14 @@ class OnnxE5:
         self.tokenizer.enable_truncation(max_length)
         self.pad_id = self.tokenizer.token_to_id("<pad>")
         self._sessions: dict[int, Runner] = {}
+        self._lock = threading.Lock()
 
     def _session(self, threads: int) -> Runner:
-        if threads not in self._sessions:
-            path = str(self.folder / self.model_file)
-            self._sessions[threads] = (_openvino if self.runtime == "openvino" else _onnxruntime)(path, threads)
-        return self._sessions[threads]
+        with self._lock:  # questions from several threads (the API's worker pool) must not compile twice
+            if threads not in self._sessions:
+                path = str(self.folder / self.model_file)
+                self._sessions[threads] = (_openvino if self.runtime == "openvino" else _onnxruntime)(path, threads)
+            return self._sessions[threads]
 
     def _encode(self, texts: list[str], prefix: str) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)

@@ -163,6 +163,19 @@ def test_embedder_contract(name: str) -> None:
     assert float(query @ docs[0]) > float(query @ e.embed_documents(["今天天气很好，适合散步。"])[0])
 
 
+def test_the_default_embedder_is_safe_to_call_from_several_threads() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rag.embed import get_embedder
+
+    e = get_embedder("e5")
+    texts = [f"第{i}个问题：哪些城市在2015年成为示范城市？" for i in range(16)]
+    alone = [e.embed_queries([t]) for t in texts]
+    with ThreadPoolExecutor(8) as pool:  # the API answers questions in a worker pool
+        together = list(pool.map(lambda t: e.embed_queries([t]), texts))
+    assert all(np.allclose(a, b, atol=1e-5) for a, b in zip(alone, together))
+
+
 def test_verify_notices_a_truncated_file(tmp_path: Path) -> None:
     d = tmp_path / "m"
     (d / "onnx").mkdir(parents=True)
