@@ -23,7 +23,9 @@ _EN_TYPES = {  # the same checks for a sentence in English
     "date": re.compile(rf"\b{_MONTHS}\s+\d{{1,2}}\b|\b\d{{1,2}}\s+{_MONTHS}|\b(?:19|20)\d{{2}}\b"),
     "person": re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z'\-]+)+\b"),
     "place": re.compile(r"\b(?:in|at|from)\s+(?:the\s+)?[A-Z][a-z]+"),
+    "organisation": re.compile(r"\b[A-Z][A-Za-z&.\-]*(?:\s+[A-Z][A-Za-z&.\-]*)*\s+(?:Inc|Corp|Corporation|Company|Co|Group|Ltd|Bank|University|Institute|Agency|Association)\b|\b[A-Z]{2,}\b"),
 }
+_ORG = re.compile(r"[\u4e00-\u9fff]{2,10}(?:有限公司|股份公司|公司|集团|银行|大学|学院|医院|研究院|研究所|协会|委员会)")
 _PEOPLE = re.compile(r"\bpeople\b|\bpersons\b|\battendees\b|人数|多少人")
 _HEADCOUNT = re.compile(r"\d+\s*(?:余|多)?人")
 _GENERIC_EN = frozenset("people person one ones thing things year years time times title kind type".split())
@@ -141,6 +143,9 @@ class Evidence:
             return bool(_PLACE.search(text))
         if answer_type == "person":
             return _has_person(text, question)
+        if answer_type == "organisation":  # a company, body or institution is named, not only the word 企业
+            return any(m.group(0) not in question for m in _ORG.finditer(text)) or any(
+                w not in question for w, flag in tagged(text) if flag == "nt" and len(w) > 1)
         return True
 
 
@@ -191,6 +196,8 @@ def short_answer(query: Query, sentence: str) -> str | None:
     elif kind == "person":
         spans = [m.group(0) for m in _TITLE.finditer(sentence)]
         spans = [w for w, flag in tagged(sentence) if flag in {"nr", "nrfg", "nrt"} and len(w) > 1] or spans
+    elif kind == "organisation":
+        spans = [m.group(0) for m in _ORG.finditer(sentence)] + [w for w, flag in tagged(sentence) if flag == "nt" and len(w) > 1]
     elif kind == "place":
         spans = [m.group(1) for m in _HELD_IN.finditer(sentence)]
         spans += [w for w, flag in tagged(sentence) if flag in _PLACE_FLAGS and len(w) > 1]

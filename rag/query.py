@@ -21,6 +21,11 @@ _TYPES = {
         re.I,
     ),
     "place": re.compile(r"在哪|哪里|何地|什么地方|\bwhere\b|\bwhich (?:venue|place)\b|\bin which venue\b", re.I),
+    "organisation": re.compile(
+        r"哪(?:一)?家(?:公司|企业|机构|银行|单位|医院|媒体)?|哪个(?:公司|企业|机构|单位|部门)|什么(?:公司|企业|机构)"
+        r"|\bwhich (?:[a-z\-]+ ){0,2}(?:company|companies|firm|enterprise|organi[sz]ation|bank|agency|institution|group)\b",
+        re.I,
+    ),
 }
 _CALENDAR = frozenset(
     "january february march april may june july august september october november december "
@@ -172,6 +177,9 @@ def names(text: str, vocab: Collection[str] | None = None) -> list[tuple[str, tu
     return out
 
 
+_ORDINALS = dict(zip("first second third fourth fifth sixth seventh eighth ninth tenth".split(), "一二三四五六七八九十"))
+
+
 def translations(text: str, vocab: Collection[str] | None = None, per_word: int | None = 3) -> dict[str, list[str]]:
     """For each English content word (and word pair) of ``text``, its indexed Chinese words, best first."""
     glossary = _glossary()
@@ -181,6 +189,7 @@ def translations(text: str, vocab: Collection[str] | None = None, per_word: int 
     for phrase in [f"{a} {b}" for a, b in zip(words, words[1:])] + words:
         found = [zh for v in _variants(phrase) for zh in glossary.get(v, ())]
         found += _NAMES.get(phrase, []) if phrase in proper else []
+        found += [f"第{_ORDINALS[phrase]}"] if phrase in _ORDINALS else []  # "the second batch" -> 第二(批)
         hits = [zh for zh in found if vocab is None or zh in vocab]
         if vocab is None or "月" in vocab:  # news writes "9月" (indexed as 9 + 月) more often than "九月"
             hits += [f"{_CN_DIGITS[m.group(1)]}月" for m in map(_CN_MONTH.match, found) if m]
