@@ -25,6 +25,7 @@ class Question:
     answers: tuple[str, ...] | None = None
     answer_parts: tuple[tuple[str, ...], ...] | None = None
     doc_ids: tuple[str, ...] | None = None
+    as_of: str | None = None  # the day the question is asked on (time-sensitive sets such as ChronoQA)
 
     @property
     def expected(self) -> str:
@@ -101,7 +102,20 @@ def parse_line(line: str, lineno: int) -> Question:
         answers=_strings(row, "answers"),
         answer_parts=_parts(row),
         doc_ids=_strings(row, "doc_ids"),
+        as_of=_as_of(row.get("as_of")),
     )
+
+
+def _as_of(value: Any) -> str | None:
+    """A usable ``as_of`` date as ISO, else ``None`` (a malformed one is asked as of today, not skipped)."""
+    from rag.timeparse import parse_as_of
+
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return parse_as_of(value).isoformat()
+    except ValueError:
+        return None
 
 
 def _strings(row: dict[str, Any], key: str) -> tuple[str, ...] | None:

@@ -94,7 +94,7 @@ def evaluate(config: str, assistant: Assistant, q: Question) -> Result:
     """Ask ``q`` and score the answer, its citations and the document ranking; errors are recorded, not raised."""
     r = Result(config, q.id, q.line, q.question, q.lang, q.answerable, q.expected)
     try:
-        answer = assistant.ask(q.question)
+        answer = assistant.ask(q.question, as_of=q.as_of)
         retriever = assistant.retriever
         hits = retriever.search(retriever.analyze(q.question), RANK_DEPTH)
     except Exception as e:  # one broken question must not end a long run

@@ -158,7 +158,7 @@ def negative_rejection(
         assistant = Assistant(settings.with_(index_dir=copy), IndexStore.open(copy, embedder.id), embedder)
         out = []
         for q in tqdm(sample, desc=f"{name} (gold removed)", unit="q", file=sys.stderr, disable=not progress):
-            a = assistant.ask(q.question)
+            a = assistant.ask(q.question, as_of=q.as_of)
             right = bool(not a.refused and m.is_correct(a.text, q.answer_parts, q.answers))
             out.append({"id": q.id, "lang": q.lang, "refused": a.refused, "still_right": right,
                         "answer": "" if a.refused else a.text[:300]})

@@ -37,7 +37,7 @@ GENERATOR_CHOICES = [
     ("OpenAI 兼容接口", "openai"),
     ("本地 GGUF 模型", "local"),
 ]
-DOC_HEADERS = ["文档 ID", "标题", "日期", "来源", "段落", "字数"]
+DOC_HEADERS = ["文档 ID", "标题", "日期", "来源", "段落", "字数", "转载（同一报道）"]
 
 
 def build_app(assistant: Assistant) -> gr.Blocks:
@@ -178,12 +178,12 @@ def _documents_tab(h: Handlers) -> dict[str, Any]:
     summary = gr.Markdown(elem_id="doc-summary")
     table = gr.Dataframe(
         headers=DOC_HEADERS,
-        datatype=["str", "str", "str", "str", "number", "number"],
+        datatype=["str", "str", "str", "str", "number", "number", "str"],
         interactive=False,
         wrap=True,
         max_height=360,
         elem_id="doc-table",
-        column_widths=["24%", "40%", "11%", "11%", "7%", "7%"],
+        column_widths=["20%", "32%", "10%", "10%", "6%", "6%", "16%"],
     )
     with gr.Row(equal_height=False):
         with gr.Column(scale=1):

@@ -172,6 +172,8 @@ class Handlers:
         import gradio as gr
 
         docs = self.assistant.store.documents()
+        for d in docs:  # the reprint cluster of each article ("also reported by")
+            d["reprints"] = self.assistant.clusters.duplicates(d["doc_id"])
         choices = [(f"{d['doc_id']} · {d.get('title') or ''}"[:80], d["doc_id"]) for d in docs]
         summary = render.documents_summary(docs, self.assistant.store.manifest)
         return summary, render.documents_rows(docs), gr.update(choices=choices)

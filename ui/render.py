@@ -170,9 +170,10 @@ def documents_summary(docs: list[dict[str, Any]], manifest: dict[str, Any]) -> s
 
 
 def documents_rows(docs: list[dict[str, Any]]) -> list[list[Any]]:
-    """Rows for the documents table."""
+    """Rows for the documents table (``reprints``: the other copies of the story, when known)."""
     return [
-        [d["doc_id"], d.get("title") or "", d.get("date") or "", d.get("source") or "", d["chunks"], d["chars"]]
+        [d["doc_id"], d.get("title") or "", d.get("date") or "", d.get("source") or "", d["chunks"], d["chars"],
+         "、".join(d.get("reprints") or ())]
         for d in docs
     ]
 
