@@ -21,9 +21,10 @@ _TYPES = {
         re.I,
     ),
     "place": re.compile(r"在哪|哪里|何地|什么地方|\bwhere\b|\bwhich (?:venue|place)\b|\bin which venue\b", re.I),
+    # English only: an English question over Chinese text has the weakest lexical evidence (measured: on
+    # Chinese questions the check cost more right answers than it saved refusals)
     "organisation": re.compile(
-        r"哪(?:一)?家(?:公司|企业|机构|银行|单位|医院|媒体)?|哪个(?:公司|企业|机构|单位|部门)|什么(?:公司|企业|机构)"
-        r"|\bwhich (?:[a-z\-]+ ){0,2}(?:company|companies|firm|enterprise|organi[sz]ation|bank|agency|institution|group)\b",
+        r"\bwhich (?:[a-z\-]+ ){0,2}(?:company|companies|firm|enterprise|organi[sz]ation|bank|agency|institution|group)\b",
         re.I,
     ),
 }
