@@ -257,6 +257,15 @@ def parse_auth(auth: str | None) -> tuple[str, str] | None:
     return user, password
 
 
+def _page_options() -> dict[str, Any]:
+    """How the page is served, the same standalone (``launch``) and mounted beside the API (``serve``)."""
+    return {
+        "auth_message": "请登录以使用新闻档案问答。", "max_file_size": f"{MAX_UPLOAD_MB}mb", "theme": theme(), "css": CSS,
+        "js": JS, "ssr_mode": False, "show_error": False, "footer_links": ["api", "settings"],
+        "enable_monitoring": False, "mcp_server": False, "pwa": False,
+    }
+
+
 def launch(
     app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, auth: str | None = None, block: bool = True
 ) -> str:
@@ -265,21 +274,11 @@ def launch(
         server_name=host,
         server_port=port,
         auth=parse_auth(auth),
-        auth_message="请登录以使用新闻档案问答。",
-        max_file_size=f"{MAX_UPLOAD_MB}mb",
-        theme=theme(),
-        css=CSS,
-        js=JS,
-        ssr_mode=False,
         quiet=not block,
-        show_error=False,
         prevent_thread_lock=not block,
-        footer_links=["api", "settings"],
-        enable_monitoring=False,
-        mcp_server=False,
-        pwa=False,
         inbrowser=False,
         share=False,
+        **_page_options(),
     )
     return url
 
@@ -300,17 +299,7 @@ def serve(
         server_name=host,
         server_port=port,
         auth=credentials,
-        auth_message="请登录以使用新闻档案问答。",
-        max_file_size=f"{MAX_UPLOAD_MB}mb",
-        theme=theme(),
-        css=CSS,
-        js=JS,
-        ssr_mode=False,
-        show_error=False,
-        footer_links=["api", "settings"],
-        enable_monitoring=False,
-        mcp_server=False,
-        pwa=False,
+        **_page_options(),
     )
     logger.info(
         "serving %s on http://%s:%d (UI%s; API at /v1%s)",
