@@ -35,7 +35,7 @@ from .dataset import load_dataset
 
 logger = logging.getLogger(__name__)
 
-SETS = {"news_public": 60, "reading": 110, "chronoqa": 100}  # question groups sampled per set (None: all)
+SETS = {"news_public": None, "reading": 500, "chronoqa": 400}  # question groups sampled per set (None: all)
 NEG_DEPTH = 40  # chunks searched to find the best passages outside the gold documents
 TARGET_REJECTION = 0.95
 KINDS = ("zh", "en", "en-zh")  # question language, and an English question over Chinese text

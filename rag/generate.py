@@ -11,7 +11,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from .embed import Embedder
-from .evidence import Evidence, short_answer
+from .evidence import Evidence
+from .short import short_answer
 from .names import english
 from .query import CJK, Query
 from .chunk import sentences
@@ -83,13 +84,20 @@ class ExtractiveGenerator:
         self.evidence = evidence
         self.embed = embed
         self.learned = learned
-        self.selector = selector or default_selector()
+        self._selector = selector
         self.max_sentences = max_sentences
         self.embed_limit = embed_limit
         self.min_coverage = min_coverage
         self.min_own = min_own
         self.context_weight = context_weight
         self.keep_ratio = keep_ratio
+
+    @property
+    def selector(self) -> Selector:
+        """The learned selector (the shipped model unless one was given), read on first use."""
+        if self._selector is None:
+            self._selector = default_selector()
+        return self._selector
 
     def select(self, query: Query, passages: list[Hit], doc_years: dict[str, tuple[str | None, list[int]]]) -> list[Scored]:
         """The sentences to answer with, best first (empty: refuse): by the learned selector or the hand rules."""

@@ -21,11 +21,12 @@ from .chunk import sentences
 from .cite import grams
 from .evidence import Evidence
 from .query import CJK, Query
+from .short import _GAP_MAX, _TRAIL, _WH, _anchor, short_answer
 from .types import Hit
 
 Embed = Callable[[list[str], list[str]], tuple[np.ndarray, np.ndarray]]  # (queries, sentences) -> their vectors
 CANDIDATES = 12  # candidate sentences scored per question, by a cheap lexical pre-score
-EMBED_LIMIT = 4  # the best of them embedded for the question-sentence similarity (latency: e5 on a CPU)
+EMBED_LIMIT = 8  # the best of them embedded for the question-sentence similarity (~10 ms each on 2 cores)
 EMBED_CHARS = 100  # a candidate is embedded by its first characters only (latency grows with length)
 MIN_CHARS = 6
 
@@ -35,6 +36,7 @@ FEATURES = (
     "rank_inv", "score_rel", "dense", "bm25",
     "typed", "fits_typed", "untyped", "required", "list_q", "enumerates",
     "position", "first", "log_len", "novel", "has_digit", "en", "embedded", "cross",
+    "cloze_both", "cloze_one", "short",
 )
 
 
@@ -112,6 +114,7 @@ def featurize(
                 "has_digit": float(bool(re.search(r"\d", sent))),
                 "en": float(query.lang == "en"),
                 "cross": float(query.lang == "en" and bool(CJK.search(sent))),  # an English question, a Chinese quote
+                **_cloze_features(query, sent),
             }
             rows.append((Candidate(n, s, e), sent, f))
     if not rows:
@@ -136,6 +139,20 @@ def featurize(
         }
     x = np.array([[f[name] for name in FEATURES] for _, _, f in rows], dtype=np.float32)
     return [c for c, _, _ in rows], x
+
+
+def _cloze_features(query: Query, sent: str) -> dict[str, float]:
+    """Whether the question's words on both sides of its question word (or one side) frame a gap in the sentence,
+    and whether a short answer can be taken from it (``rag.short``)."""
+    both = one = 0.0
+    if query.lang == "zh":
+        wh = _WH.search(query.text)
+        if wh:
+            left = _anchor(query.text[: wh.start()].rstrip(_TRAIL), sent, suffix=True)
+            right = _anchor(query.text[wh.end() :].strip(_TRAIL), sent if left is None else sent[left:], suffix=False)
+            both = float(left is not None and right is not None and 0 < right <= _GAP_MAX)
+            one = float(not both and (left is not None or right is not None))
+    return {"cloze_both": both, "cloze_one": one, "short": float(short_answer(query, sent) is not None)}
 
 
 def _similarities(query: Query, texts: list[str], embed: Embed | None) -> np.ndarray:

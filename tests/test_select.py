@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from rag.cite import supported_short
-from rag.evidence import short_answer
+from rag.short import short_answer
 from rag.names import english, lookup
 from rag.query import analyze
 from rag.select import CANDIDATES, FEATURES, Selector, default_selector, featurize

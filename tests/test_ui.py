@@ -68,6 +68,14 @@ def test_badges_link_markers_to_source_cards_and_escape_html() -> None:
     assert "&lt;b&gt;" in html and "<br>" in html
 
 
+def test_hovering_a_marker_shows_the_quoted_span_and_the_short_answer_leads() -> None:
+    answer = Answer("q", "答：乙丙[1]\n甲乙丙丁[1]", citations=[citation()])
+    message = render.answer_message(answer, 2)
+    assert 'title="[1] 乙丙"' in message  # the span the citation quotes, not the whole passage
+    assert message.index('class="short-answer"') < message.index("甲乙丙丁")
+    assert "答：乙丙" in message.split('class="short-answer">', 1)[1].split("</div>", 1)[0]
+
+
 def test_source_card_marks_the_cited_span_inside_the_passage() -> None:
     card = render.source_card(citation(), turn=1, doc=None)
     assert 'id="src-1-1"' in card and "甲<mark>乙丙</mark>丁戊" in card
@@ -77,7 +85,7 @@ def test_source_card_marks_the_cited_span_inside_the_passage() -> None:
 def test_refusal_has_its_own_style_and_offers_see_also() -> None:
     answer = Answer("q", "资料库中没有找到相关信息。", refused=True, see_also=[citation()], timings={"total_ms": 12.0})
     message = render.answer_message(answer, 1)
-    assert 'class="refusal"' in message and "总计 12 ms" in message
+    assert 'class="refusal"' in message and "总计 12 ms" in message and "为什么没有回答" in message
     sources = render.turn_sources(answer, 1, lambda _: None)
     assert "see-also" in sources and "<mark>" not in sources
 
@@ -193,6 +201,8 @@ def test_chat_answers_with_citation_badges_and_highlighted_sources(page: Any) ->
     badge.wait_for()
     answer = page.locator("#chat .answer").last.inner_text()
     assert all(c in answer for c in CITIES), answer
+    assert all(c in page.locator("#chat .short-answer").last.inner_text() for c in CITIES)  # the list, first
+    assert any(c in (badge.get_attribute("title") or "") for c in CITIES)  # hover: the quoted span
     sources = page.locator("#sources")
     card = sources.locator(f'.src-card[data-doc-id="{SHENZHEN}"]').first
     assert SHENZHEN in card.inner_text() and card.locator(".src-passage mark").count() == 1

@@ -12,6 +12,8 @@ from rag.types import Answer, Citation, Document, Hit
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 TIMING_LABELS = {"retrieve_ms": "检索", "generate_ms": "生成", "verify_ms": "核验", "total_ms": "总计"}
 GENERATOR_LABELS = {"extractive": "抽取式", "openai": "OpenAI 兼容接口", "local": "本地 GGUF"}
+QUOTE_HOVER = 240  # characters of a quoted span shown when hovering its [n]
+_SHORT_LINE = re.compile(r"^((?:答|Answer)[:：][^\n]*)(?:\n|$)")
 FULLTEXT_LIMIT = 60_000  # characters of an article shown inline; longer ones are cut around the quote
 
 DocumentLookup = Callable[[str], Document | None]
@@ -27,16 +29,29 @@ def anchor(turn: int, n: int) -> str:
     return f"src-{turn}-{n}"
 
 
-def badges(text: str, turn: int | None) -> str:
-    """Escape answer text and turn each ``[n]`` into a clickable badge linking to its source card."""
+def badges(text: str, turn: int | None, quotes: dict[int, str] | None = None) -> str:
+    """Escape answer text and turn each ``[n]`` into a clickable badge linking to its source card; hovering a badge
+    shows the span it quotes (``quotes``: n -> the quoted text)."""
 
     def badge(m: re.Match[str]) -> str:
         n = int(m.group(1))
         if turn is None:
             return f'<span class="cite cite-pending">{n}</span>'
-        return f'<a class="cite" href="#{anchor(turn, n)}" data-target="{anchor(turn, n)}" title="查看来源 {n}">{n}</a>'
+        quote = (quotes or {}).get(n)
+        hover = f"[{n}] {_clip(quote)}" if quote else f"查看来源 {n}"
+        return f'<a class="cite" href="#{anchor(turn, n)}" data-target="{anchor(turn, n)}" title="{esc(hover)}">{n}</a>'
 
     return _MARKER.sub(badge, esc(text)).replace("\n", "<br>")
+
+
+def _clip(text: str, limit: int = QUOTE_HOVER) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def quoted(c: Citation) -> str:
+    """The span of its passage that citation ``c`` quotes (the whole passage if no span is marked)."""
+    s, e = c.quote_start - c.start, c.quote_end - c.start
+    return c.text[s:e] if 0 <= s < e <= len(c.text) else c.text
 
 
 def streaming_message(text: str) -> str:
@@ -50,12 +65,23 @@ def answer_message(answer: Answer, turn: int) -> str:
         body = (
             f'<div class="refusal"><span class="refusal-tag">未找到答案</span>'
             f'<div class="refusal-text">{esc(answer.text)}</div>'
-            f'<div class="refusal-hint">右侧列出了最接近的段落，可作参考。</div></div>'
+            f'<div class="refusal-hint">{esc(REFUSAL_WHY if answer.see_also else REFUSAL_EMPTY)}</div></div>'
         )
     else:
-        body = f'<div class="answer">{badges(answer.text, turn)}</div>'
+        quotes = {c.n: quoted(c) for c in answer.citations}
+        short = _SHORT_LINE.match(answer.text)
+        rest = answer.text[short.end() :] if short else answer.text
+        lead = f'<div class="short-answer">{badges(short.group(1), turn, quotes)}</div>' if short else ""
+        body = f'<div class="answer">{lead}{badges(rest, turn, quotes)}</div>'
     warnings = "".join(f'<div class="warn">⚠ {esc(w)}</div>' for w in answer.warnings)
     return body + warnings + timing_line(answer)
+
+
+REFUSAL_WHY = (
+    "为什么没有回答：右侧是与问题最接近的段落，但其中没有一句话同时包含问题所问的对象和所要的信息"
+    "（例如所问的数字、日期或人名），为避免编造，不作回答。"
+)
+REFUSAL_EMPTY = "为什么没有回答：资料库中没有与问题相关的段落。"
 
 
 def timing_line(answer: Answer) -> str:

@@ -41,6 +41,8 @@ span.cite-pending { opacity: .55; cursor: default; }
 .refusal-tag, .error-tag { display: inline-block; font-size: .75em; font-weight: 600; padding: .05em .5em;
   border-radius: .6em; margin-bottom: .25em; }
 .refusal-tag { background: #fde68a; color: #78350f; }
+.short-answer { font-weight: 600; background: #ecfdf5; border-left: 4px solid #059669; padding: .15em .5em;
+  margin-bottom: .35em; border-radius: 3px; }
 .refusal-hint { font-size: .82em; opacity: .8; margin-top: .2em; }
 .error-msg { border-left: 4px solid #dc2626; background: #fef2f2; color: #7f1d1d;
   padding: .5em .8em; border-radius: 6px; }

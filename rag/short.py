@@ -1,0 +1,226 @@
+"""Short answers: the answer itself (a name, a number with its unit, a date, a place, a list) taken from a quote.
+
+Two readings of the quote, tried in order:
+
+1. **Cloze.** A Chinese question is the quote with its answer replaced by a question word
+   ('詹姆斯·赫顿提交了什么论文' / '詹姆斯·赫顿提交了题为《地球理论》的论文'). The question's words on each side
+   of its question word are found in the quote; what lies between them (or next to the one found) is the answer.
+2. **Typed spans.** For who / when / where / how many / which-organisation questions, the spans of that kind in the
+   quote (jieba's name tags, date and number patterns) that the question does not already say; the one nearest
+   to the question's words in the quote wins (the answer sits next to what the question asks about).
+
+``None`` when neither finds anything: the quote alone answers.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .keyword import tagged
+from .query import CJK, Query
+
+_WH = re.compile(
+    r"(?:哪一?(?:个|位|家|所|天|年|月|日|种|条|座|项|名|支|国|部|本|场|届|次|类|级|队)?|什么(?:时候|时间|地方|样的?)?|"
+    r"多少|几(?:个|位|家|次|人|名|项|届|年|月|日|天|岁|号|种)?|谁|何时|何地|何人|何处|怎样|怎么|如何|多大|多久|多长时间|多远|多高)"
+    r"(?!月?前|天前|年前|周前|以来|后)"  # '几个月前', '几天前': a time phrase, not what is asked
+)
+_TRAIL = "？?。！!，,；;：:、 \t"
+_STOP_LEFT = re.compile(r"[，,。；;！!？?：:（）()\n]")  # the answer does not run over these
+_GAP_MAX = 24  # characters between the two anchors
+_OPEN_MAX = 14  # characters taken on one side when only one anchor is found
+_FILLER = re.compile(r"^(?:是|为|了|的|在|于|有|约|共|达|被|由|将|把|和|与|到|向|以|对)+|(?:的|了|等|是|之|地)+$")
+_TITLED = re.compile(r"题为|名为|叫做|称为|名叫")
+
+_DATE_SPAN = re.compile(
+    r"(?:(?:公元前?)?\d{1,4}\s*年\s*)?(?:\d{1,2}\s*月\s*(?:\d{1,2}\s*[日号])?)|(?:公元前?)?\d{1,4}\s*年(?:代|初|底|末)?"
+    r"|[一二三四五六七八九十〇零]{2,4}年|\d{1,2}世纪(?:\d{2}年代)?"
+)
+_UNIT = r"(?:美元|人民币|公顷|英尺|分钟|小时|公里|平方米|千米|英里|个月|[%％]|(?![的年月日号时点和与及、，。；])[\u4e00-\u9fff])"
+_NUMBER_SPAN = re.compile(
+    r"\d+\s*[–\-—:：比]\s*\d+(?!\s*[年月日])"  # a score: '20–18', '3比1'
+    rf"|(?:约|近|超过|逾)?\d[\d,，.]*(?![\d年月日号时点])\s*(?:多|余)?\s*(?:万|亿|千|百)?\s*{_UNIT}?"
+    rf"|(?:约|近|超过|逾)?[一二三四五六七八九十百千两][一二三四五六七八九十百千万亿两零]*(?:多|余)?{_UNIT}"
+)
+_TITLE = re.compile(
+    r"(?:书记|市长|省长|县长|区长|局长|主任|司长|部长|厅长|处长|会长|院长|校长|总裁|总经理|董事长|主席|巡视员|秘书长|参事|"
+    r"总工程师|教授|记者|通讯员|编辑|委员|副总裁|理事长|总监|先生|女士)([\u4e00-\u9fff]{2,3})"
+)
+_ORG = re.compile(r"[\u4e00-\u9fff]{2,10}(?:有限公司|股份公司|公司|集团|银行|大学|学院|医院|研究院|研究所|协会|委员会|俱乐部|队)")
+_HELD_IN = re.compile(r"在([\u4e00-\u9fff]{2,8}?)(?:举行|举办|召开|开幕|揭幕|开赛|落幕|闭幕)")
+_ENUM_RUN = re.compile(r"[\u4e00-\u9fff·]{2,10}(?:、[\u4e00-\u9fff·]{2,10})+(?:(?:和|及|与)[\u4e00-\u9fff·]{2,10})?")
+_DOTTED = re.compile(r"[\u4e00-\u9fff]{1,6}(?:[·•・][\u4e00-\u9fff]{1,8})+")
+_PERSON_TAGS = frozenset({"nr", "nrfg", "nrt"})
+_ANCHOR_MIN = 2  # characters an anchor needs (one character matches anywhere)
+_SKIP = 4  # question characters next to the question word an anchor may leave out ('以什么成绩击败' / '以3-1战胜')
+_NAMING_Q = re.compile(r"叫什么|称为什么|称作什么|什么名字|名字是|名称是|叫做什么|被称为|称为")
+_NAMED = re.compile(r"(?:被?称为|叫做|称作|名为|名叫|简称|又称|俗称|命名为|称之为)\s*[「“《\"]?\s*([^，,。；;」”》\"（(]{1,24})")
+_WHY_Q = re.compile(r"为什么|为何|原因|因为什么|由于什么")
+_BECAUSE = re.compile(r"(?:因为|由于|原因是|是因为|因)\s*([^，,。；;]{2,40})")
+
+
+def short_answer(query: Query, sentence: str) -> str | None:
+    """The answer itself, taken from ``sentence`` (see the module docstring); ``None`` if there is none."""
+    q = query.text
+    if query.is_list:
+        found = [re.sub(r"等$", "", m.group(0)) for m in _ENUM_RUN.finditer(sentence) if m.group(0) not in q]
+        if found:
+            return max(found, key=len)
+    if not CJK.search(sentence):
+        return _english_span(query, sentence)
+    if CJK.search(q):
+        for ask, rx in ((_NAMING_Q, _NAMED), (_WHY_Q, _BECAUSE)):
+            said = rx.search(sentence) if ask.search(q) else None
+            if said and _trim(said.group(1)):
+                return _trim(said.group(1))
+    gap, near = cloze(q, sentence) if CJK.search(q) else (None, None)
+    if gap and (query.answer_type is None or _fits(query.answer_type, gap)):
+        return gap
+    spans = typed_spans(query.answer_type, sentence, q)
+    if not spans:
+        return None
+    pieces = _pieces(" ".join((q, *query.expansions)))
+    if near is not None:  # the question word's place in the quote
+        return min(spans, key=lambda s: (abs(s[1] - near), s[1]))[0]
+    return min(spans, key=lambda s: (_distance(s, sentence, pieces), s[1]))[0]
+
+
+def cloze(question: str, sentence: str) -> tuple[str | None, int | None]:
+    """What fills the question word's place in ``sentence`` (found between the question's words on each side of
+    it), and that place (a character offset in ``sentence``; ``None`` when neither side's words are found)."""
+    wh = _WH.search(question)
+    if not wh:
+        return None, None
+    left_q = question[: wh.start()].rstrip(_TRAIL)
+    right_q = question[wh.end() :].strip(_TRAIL)
+    left = _anchor(left_q, sentence, suffix=True)
+    right = _anchor(right_q, sentence if left is None else sentence[left:], suffix=False)
+    if left is not None and right is not None and 0 < right <= _GAP_MAX:
+        return _trim(sentence[left : left + right]), left
+    if left is not None and right == 0:  # 'X新增了多少Y' / 'X新增Y 76例': the answer follows Y
+        after = _anchor(right_q, sentence[left:], suffix=False, longest=True)
+        end = left + (after or 0)
+        return _trim(_clip(sentence[end : end + _OPEN_MAX], forward=True)), end
+    if left is not None:
+        return _trim(_clip(sentence[left : left + _OPEN_MAX], forward=True)), left
+    right = _anchor(right_q, sentence, suffix=False)
+    if right:
+        return _trim(_clip(sentence[max(0, right - _OPEN_MAX) : right], forward=False)), right
+    return None, None
+
+
+def _anchor(part: str, sentence: str, suffix: bool, longest: bool = False) -> int | None:
+    """Where the question's words next to its question word occur in ``sentence``.
+
+    ``suffix``: a piece of ``part`` ending at most ``_SKIP`` characters before its end; the index just after its
+    match. Else a piece starting at most ``_SKIP`` characters into ``part``; the index where its match begins (or,
+    ``longest``, just after it). Longer pieces first; ``None`` when no two characters of it match.
+    """
+    for size in range(min(len(part), 8), _ANCHOR_MIN - 1, -1):
+        for skip in range(0, min(_SKIP, len(part) - size) + 1):
+            piece = part[len(part) - skip - size : len(part) - skip] if suffix else part[skip : skip + size]
+            if not CJK.search(piece) or (size < 3 and skip):  # two characters only right next to the question word
+                continue
+            at = sentence.rfind(piece) if suffix else sentence.find(piece)
+            if at >= 0:
+                return at + size if suffix or longest else at
+    return None
+
+
+def _clip(text: str, forward: bool) -> str:
+    """Cut ``text`` at the first stop (clause punctuation) in reading order from the anchor."""
+    parts = _STOP_LEFT.split(text)
+    return parts[0] if forward else parts[-1]
+
+
+def _trim(text: str) -> str | None:
+    text = _TITLED.sub("", text.strip(_TRAIL + "“”\"'《》「」"))
+    text = _FILLER.sub("", text).strip(_TRAIL + "“”\"'「」")
+    text = text.strip("《》") if text.count("《") == text.count("》") == 1 and text.startswith("《") and text.endswith("》") else text
+    return text if text and (CJK.search(text) or re.search(r"\w", text)) else None
+
+
+def typed_spans(kind: str | None, sentence: str, question: str) -> list[tuple[str, int]]:
+    """(span, position) of the kind asked for in ``sentence``, leaving out what the question already says."""
+    found: list[tuple[str, int]] = []
+    if kind == "date":
+        found = [(m.group(0).strip(), m.start()) for m in _DATE_SPAN.finditer(sentence)]
+    elif kind == "number":
+        found = [(m.group(0).strip(), m.start()) for m in _NUMBER_SPAN.finditer(sentence)]
+        found = [s for s in found if not re.fullmatch(r"(?:19|20)\d{2}年?", s[0])] or found
+    elif kind == "person":
+        found = [(m.group(0), m.start()) for m in _DOTTED.finditer(sentence)]  # '卡万·肖特'
+        found += _tagged_spans(sentence, _PERSON_TAGS) or [(m.group(1), m.start(1)) for m in _TITLE.finditer(sentence)]
+        found = [f for f in found if not any(f != g and f[0] in g[0] and g[1] <= f[1] < g[1] + len(g[0]) for g in found)]
+    elif kind == "organisation":
+        found = [(m.group(0), m.start()) for m in _ORG.finditer(sentence)] + _tagged_spans(sentence, {"nt"})
+    elif kind == "place":
+        found = [(m.group(1), m.start(1)) for m in _HELD_IN.finditer(sentence)] + _tagged_spans(sentence, {"ns"})
+    return [(s, at) for s, at in found if s and s not in question]
+
+
+def _tagged_spans(sentence: str, flags: set[str] | frozenset[str]) -> list[tuple[str, int]]:
+    out, at = [], 0
+    for word, flag in tagged(sentence):
+        at = sentence.find(word, at)
+        if flag in flags and len(word) > 1:
+            out.append((word, at))
+        at += len(word)
+    return out
+
+
+def _pieces(text: str) -> list[str]:
+    """The two-character pieces of the question (and its Chinese expansions) that a quote can share."""
+    return [p for i in range(len(text) - 1) if CJK.search(p := text[i : i + 2]) and " " not in p]
+
+
+def _distance(span: tuple[str, int], sentence: str, pieces: list[str]) -> int:
+    """Characters from the span to the nearest piece of the question found in the sentence."""
+    text, at = span
+    best = len(sentence)
+    for piece in pieces:
+        j = sentence.find(piece)
+        while j >= 0:
+            if j + 2 <= at:
+                best = min(best, at - (j + 2))
+            elif j >= at + len(text):
+                best = min(best, j - (at + len(text)))
+            j = sentence.find(piece, j + 1)
+    return best
+
+
+def _fits(kind: str, text: str) -> bool:
+    """A cloze gap for a typed question must hold that kind of answer (else the typed spans are tried)."""
+    if kind == "date":
+        return bool(_DATE_SPAN.search(text))
+    if kind == "number":
+        return bool(re.search(r"\d|[一二三四五六七八九十百千万亿两]", text))
+    return True
+
+
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+_EN_SPANS = {
+    "date": re.compile(rf"\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|\b\d{{1,2}}\s+{_MONTH}(?:,?\s+\d{{4}})?"
+                       rf"|\b{_MONTH}\s+\d{{4}}|\b(?:1[5-9]|20)\d{{2}}\b"),
+    "number": re.compile(r"\$?\d[\d,.]*\s*(?:%|percent|million|billion|thousand|trillion|people|times|years?|days?|"
+                         r"points?|games?|goals?|seconds?|minutes?|hours?|km|miles?|meters?)?|\b(?:one|two|three|four|five|six|"
+                         r"seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?)\b", re.I),
+    "person": re.compile(r"\b[A-Z][a-z]+(?:[ -](?:[A-Z][a-z'\-]+|de|van|von|da|bin))+\b"),
+    "place": re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*\b"),
+    "organisation": re.compile(r"\b[A-Z][A-Za-z&.\-]*(?:\s+[A-Z][A-Za-z&.\-]*)+\b|\b[A-Z]{2,}\b"),
+}
+_EN_WORD = re.compile(r"[A-Za-z][a-z]{3,}")
+
+
+def _english_span(query: Query, sentence: str) -> str | None:
+    """The typed span of an English quote nearest to the question's words (its answer type's pattern)."""
+    rx = _EN_SPANS.get(query.answer_type or "")
+    if rx is None:
+        return None
+    low_q = query.text.lower()
+    found = [(m.group(0).strip(), m.start()) for m in rx.finditer(sentence)]
+    found = [(t, at) for t, at in found if t and t.lower() not in low_q and not (t[:1].isupper() and at == 0 and " " not in t)]
+    if not found:
+        return None
+    words = {w.lower() for w in _EN_WORD.findall(query.text)}
+    spots = [m.start() for m in _EN_WORD.finditer(sentence) if m.group(0).lower() in words]
+    return min(found, key=lambda s: (min((abs(s[1] - j) for j in spots), default=0), s[1]))[0]
