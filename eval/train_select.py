@@ -26,7 +26,7 @@ import numpy as np
 
 from rag.embed import get_embedder
 from rag.pipeline import Assistant
-from rag.select import FEATURES, Selector, featurize, standardise
+from rag.select import FEATURES, GATE_FEATURES, Gate, Selector, Trees, featurize, gate_features, standardise
 from rag.settings import Settings
 from rag.store import IndexStore
 
@@ -46,6 +46,7 @@ def kind_of(name: str, m: dict) -> str:
     return "en-zh" if m["lang"] == "en" and name == "reading" else m["lang"]
 FOLDS = 5
 SEED = 13
+TREE_PARAMS = {"max_iter": 150, "learning_rate": 0.05, "max_leaf_nodes": 15, "min_samples_leaf": 40, "l2_regularization": 1.0}
 
 
 def group_of(qid: str) -> str:
@@ -158,28 +159,34 @@ def _cross(name: str, d: dict) -> np.ndarray:
     return (en & (name == "reading")).astype(np.float32)
 
 
-def fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, c: float = 1.0) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
+def fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, model: str = "trees", c: float = 1.0) -> Selector:
+    """A selector (threshold still 0.5) fitted to candidates ``x``, labels ``y`` and weights ``w``: logistic
+    regression ('logistic') or gradient-boosted trees ('trees', exported to plain arrays; checked against sklearn)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
 
     mean, scale = x.mean(0), x.std(0)
     scale[scale < 1e-6] = 1.0
-    model = LogisticRegression(C=c, max_iter=2000)
-    model.fit(standardise(x, mean, scale), y, sample_weight=w)
-    return model.coef_[0].astype(np.float64), float(model.intercept_[0]), mean.astype(np.float64), scale.astype(np.float64)
-
-
-def best_per_question(p: np.ndarray, q: np.ndarray, neg: np.ndarray, has: np.ndarray, side: int, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per question: the best candidate's probability (0 if none) and whether it contains an answer."""
-    best = np.zeros(n)
-    right = np.zeros(n, dtype=bool)
-    for i in np.flatnonzero(neg == side):
-        if p[i] > best[q[i]]:
-            best[q[i]], right[q[i]] = p[i], bool(has[i])
-    return best, right
+    lr = LogisticRegression(C=c, max_iter=2000)
+    lr.fit(standardise(x, mean, scale), y, sample_weight=w)
+    base = (lr.coef_[0].astype(np.float64), float(lr.intercept_[0]), mean.astype(np.float64), scale.astype(np.float64))
+    if model == "logistic":
+        return Selector(*base, threshold=0.5)
+    gb = HistGradientBoostingClassifier(**TREE_PARAMS, random_state=SEED)
+    gb.fit(x, y, sample_weight=w)
+    trees = Trees(float(np.ravel(gb._baseline_prediction)[0]), tuple(
+        (n["feature_idx"].astype(np.int64), n["num_threshold"].astype(np.float64), n["left"].astype(np.int64),
+         n["right"].astype(np.int64), n["is_leaf"].astype(bool), n["value"].astype(np.float64),
+         n["missing_go_to_left"].astype(bool))
+        for (tree,) in gb._predictors for n in [tree.nodes]))
+    probe = x[:: max(len(x) // 500, 1)]
+    if not np.allclose(trees.scores(probe), gb.decision_function(probe), atol=1e-6):
+        raise RuntimeError("the exported trees do not reproduce scikit-learn's scores")
+    return Selector(*base, threshold=0.5, trees=trees)
 
 
 def rejection_threshold(sets: list[tuple[np.ndarray, np.ndarray]], target: float) -> float:
-    """The lowest threshold with rejection >= ``target`` on every set: (best neg probability, still right) pairs."""
+    """The lowest threshold with rejection >= ``target`` on every set: (negative-side confidence, still right) pairs."""
     need = 0.05
     for best, right in sets:
         wrong = np.sort(best[~right])
@@ -192,119 +199,196 @@ def rejection_threshold(sets: list[tuple[np.ndarray, np.ndarray]], target: float
     return min(need, 0.99)
 
 
-def evaluate(p: np.ndarray, d: dict, rows: np.ndarray, taus: dict[str, float]) -> dict[str, float]:
-    """Answer accuracy (best candidate contains an answer and passes), false refusals, negative rejection."""
-    n = len(d["meta"])
-    tau = np.array([taus[kind_of(d["name"], m)] for m in d["meta"]])
-    pb, pr = best_per_question(p, d["q"][rows], d["neg"][rows], d["has"][rows], 0, n)
-    nb, nr = best_per_question(p, d["q"][rows], d["neg"][rows], d["has"][rows], 1, n)
-    present = np.zeros(n, dtype=bool)
-    present[np.unique(d["q"][rows])] = True
-    acc = (pb >= tau) & pr
-    return {"questions": int(present.sum()), "answer_acc": float(acc[present].mean()),
-            "false_refusal": float((pb < tau)[present].mean()), "rejection": float(((nb < tau) | nr)[present].mean())}
-
-
 def weights(d: dict, rows: np.ndarray) -> np.ndarray:
     n = max(len(d["meta"]), 1)
     return np.full(len(rows), 1000.0 / n)  # each set weighs the same, whatever its size
 
 
-def train(out: Path, save: Path | None, target: float = TARGET_REJECTION) -> dict:
-    """Cross-validate, fit on all, write ``cv.json``/``cv.md`` into ``out`` (features from ``out/cache``)."""
+def held_out(suite: Path, per_set: int) -> dict[str, set[str]]:
+    """The question groups ``rag eval --suite --per-set N`` samples: never trained on, so the suite is a held-out run."""
+    from .suite import load_set, sets_in
+
+    return {folder.name: {group_of(q.id) for q in load_set(folder, per_set)[0]} for folder in sets_in(suite)}
+
+
+def drop(d: dict, groups: set[str]) -> dict:
+    """``d`` without the candidates of questions in ``groups`` (question indices renumbered)."""
+    keep_q = np.array([m["group"] not in groups for m in d["meta"]], dtype=bool)
+    new_index = np.cumsum(keep_q) - 1
+    rows = keep_q[d["q"]]
+    out = {k: v[rows] for k, v in d.items() if isinstance(v, np.ndarray)}
+    out["q"] = new_index[d["q"][rows]].astype(np.int32)
+    return out | {"meta": [m for m, k in zip(d["meta"], keep_q) if k], "name": d["name"]}
+
+
+def questions(p: np.ndarray, d: dict) -> dict[str, np.ndarray]:
+    """Per question and side (0: gold in the index, 1: gold removed): the gate's features, the best candidate's
+    probability, whether it holds an answer, and whether the side has candidates at all."""
+    n = len(d["meta"])
+    out = {f"{k}{side}": v for side in (0, 1) for k, v in (("g", np.zeros((n, len(GATE_FEATURES)))), ("p", np.zeros(n)),
+                                                          ("right", np.zeros(n, bool)), ("present", np.zeros(n, bool)))}
+    order = np.lexsort((d["neg"], d["q"]))
+    q, neg = d["q"][order], d["neg"][order]
+    bounds = np.flatnonzero(np.diff(q * 2 + neg)) + 1
+    for block in np.split(order, bounds):
+        if not len(block):
+            continue
+        qi, side = int(d["q"][block[0]]), int(d["neg"][block[0]])
+        pb = p[block]
+        out[f"g{side}"][qi] = gate_features(pb, d["x"][block])
+        out[f"p{side}"][qi] = pb.max()
+        out[f"right{side}"][qi] = bool(d["has"][block[np.argmax(pb)]])
+        out[f"present{side}"][qi] = True
+    return out
+
+
+def fit_gate(tables: list[tuple[dict, np.ndarray, float]]) -> Gate:
+    """The answer/refuse gate: logistic regression on both sides' questions (label: the best candidate holds an
+    answer), each set weighing the same. ``tables``: (questions(), the questions to use, the set's weight)."""
+    from sklearn.linear_model import LogisticRegression
+
+    xs, ys, ws = [], [], []
+    for t, use, w in tables:
+        for side in (0, 1):
+            m = use & t[f"present{side}"]
+            xs.append(t[f"g{side}"][m])
+            ys.append(t[f"right{side}"][m])
+            ws.append(np.full(int(m.sum()), w))
+    x, y, w = np.concatenate(xs), np.concatenate(ys), np.concatenate(ws)
+    mean, scale = x.mean(0), x.std(0)
+    scale[scale < 1e-6] = 1.0
+    lr = LogisticRegression(C=1.0, max_iter=2000)
+    lr.fit(standardise(x, mean, scale), y, sample_weight=w)
+    return Gate(lr.coef_[0].astype(np.float64), float(lr.intercept_[0]), mean, scale)
+
+
+def confidences(t: dict, gate: Gate | None) -> tuple[np.ndarray, np.ndarray]:
+    """Both sides' confidence per question: the gate's probability, else the best candidate's."""
+    if gate is None:
+        return t["p0"], t["p1"]
+    return gate.probability(t["g0"]), gate.probability(t["g1"])
+
+
+def pick_thresholds(parts: list[tuple[dict, np.ndarray, np.ndarray, list[str]]], target: float) -> dict[str, float]:
+    """One threshold per kind of question, the lowest keeping rejection >= ``target`` over that kind's questions of
+    all sets pooled. ``parts``: (questions(), the negative side's confidence, the questions to use, their kinds)."""
+    out = {}
+    for kind in KINDS:
+        conf, right = [], []
+        for t, c1, use, kinds in parts:
+            m = use & t["present1"] & (np.array(kinds) == kind)
+            conf.append(c1[m])
+            right.append(t["right1"][m])
+        pooled = (np.concatenate(conf), np.concatenate(right))
+        out[kind] = rejection_threshold([pooled], target) if len(pooled[0]) else 0.5
+    return out
+
+
+def score(t: dict, c0: np.ndarray, c1: np.ndarray, use: np.ndarray, tau: np.ndarray) -> dict[str, float]:
+    """Answer accuracy (confident and right), false refusals and negative rejection over the questions ``use``."""
+    m = use & t["present0"]
+    n = int(m.sum())
+    if not n:
+        return {"questions": 0}
+    neg = use & t["present1"]
+    return {"questions": n, "answer_acc": float(((c0 >= tau) & t["right0"])[m].mean()),
+            "false_refusal": float((c0 < tau)[m].mean()),
+            "rejection": float(((c1 < tau) | t["right1"])[neg].mean()) if neg.any() else float("nan")}
+
+
+def train(out: Path, save: Path | None, target: float = TARGET_REJECTION, model: str = "trees",
+          holdout: dict[str, set[str]] | None = None, gated: bool = True) -> dict:
+    """Cross-validate, fit on all, write ``cv-<model>.json``/``.md`` into ``out`` (features from ``out/cache``).
+
+    Stage 1 scores candidates (``model``); stage 2 (``gated``) decides answer or refuse from the question's
+    candidate scores, trained on stage 1's out-of-fold scores. Questions in ``holdout`` are left out of everything.
+    """
     data = load(out / "cache")
     if not data:
         raise SystemExit(f"no features in {out}; run the features step first")
+    data = {name: drop(d, (holdout or {}).get(name, set())) for name, d in data.items()}
     rng = random.Random(SEED)
-    folds: dict[str, dict[str, int]] = {}
+    qfold: dict[str, np.ndarray] = {}
     for name, d in data.items():
         groups = sorted({m["group"] for m in d["meta"]})
         rng.shuffle(groups)
-        folds[name] = {g: i % FOLDS for i, g in enumerate(groups)}
-        d["fold"] = np.array([folds[name][d["meta"][qi]["group"]] for qi in d["q"]])
-    cv: dict[str, dict] = {name: {} for name in data}
-    preds = {name: np.zeros(len(d["y"])) for name, d in data.items()}
-    taus = []
+        folds = {g: i % FOLDS for i, g in enumerate(groups)}
+        qfold[name] = np.array([folds[m["group"]] for m in d["meta"]])
+        d["fold"] = qfold[name][d["q"]]
+    kinds = {name: [kind_of(name, m) for m in d["meta"]] for name, d in data.items()}
+    setw = {name: 1000.0 / max(len(d["meta"]), 1) for name, d in data.items()}
+    # stage 1, out of fold
+    oof = {name: np.zeros(len(d["y"])) for name, d in data.items()}
     for k in range(FOLDS):
         tr = {name: np.flatnonzero(d["fold"] != k) for name, d in data.items()}
-        x = np.concatenate([d["x"][tr[n]] for n, d in data.items()])
-        y = np.concatenate([d["y"][tr[n]] for n, d in data.items()])
-        w = np.concatenate([weights(d, tr[n]) for n, d in data.items()])
-        sel = Selector(*fit(x, y, w), threshold=0.5)
+        sel = fit(np.concatenate([d["x"][tr[n]] for n, d in data.items()]),
+                  np.concatenate([d["y"][tr[n]] for n, d in data.items()]),
+                  np.concatenate([weights(d, tr[n]) for n, d in data.items()]), model)
         for name, d in data.items():
             te = np.flatnonzero(d["fold"] == k)
-            preds[name][te] = sel.probabilities(d["x"][te])
-        taus.append(thresholds(sel, data, tr, target))
+            oof[name][te] = sel.probabilities(d["x"][te])
+    tables = {name: questions(oof[name], d) for name, d in data.items()}
+    # stage 2 and thresholds, per fold; each held-out fold judged with what its training folds chose
+    conf = {name: (np.zeros(len(d["meta"])), np.zeros(len(d["meta"]))) for name, d in data.items()}
+    tau_q = {name: np.zeros(len(d["meta"])) for name, d in data.items()}
+    taus = []
+    for k in range(FOLDS):
+        train_q = {name: qfold[name] != k for name in data}
+        gate = fit_gate([(tables[n], train_q[n], setw[n]) for n in data]) if gated else None
+        cs = {name: confidences(tables[name], gate) for name in data}
+        tau = pick_thresholds([(tables[n], cs[n][1], train_q[n], kinds[n]) for n in data], target)
+        taus.append(tau)
+        for name in data:
+            te = qfold[name] == k
+            conf[name][0][te], conf[name][1][te] = cs[name][0][te], cs[name][1][te]
+            tau_q[name][te] = [tau[kd] for kd, t in zip(kinds[name], te) if t]
     table = {}
     for name, d in data.items():
-        # each held-out fold judged with the threshold chosen on its own training folds
-        folds_res = [evaluate(preds[name][rows], d, rows, taus[k])
-                     for k in range(FOLDS) if len(rows := np.flatnonzero(d["fold"] == k))]
-        table[name] = _pool(folds_res)
-        langs = sorted({m["lang"] for m in d["meta"]})
-        srcs = sorted({m["source"] for m in d["meta"] if m["source"]})
-        for key, values in (("lang", langs), ("source", srcs)):
-            for v in values:
-                qs = {i for i, m in enumerate(d["meta"]) if m[key] == v}
-                res = []
-                for k in range(FOLDS):
-                    rows = np.flatnonzero((d["fold"] == k) & np.isin(d["q"], list(qs)))
-                    if len(rows):
-                        res.append(evaluate(preds[name][rows], d, rows, taus[k]))
-                table[f"{name} / {v}"] = _pool(res)
-    x = np.concatenate([d["x"] for d in data.values()])
-    y = np.concatenate([d["y"] for d in data.values()])
-    w = np.concatenate([weights(d, np.arange(len(d["y"]))) for d in data.values()])
-    sel = Selector(*fit(x, y, w), threshold=0.5)
-    tau = thresholds(sel, data, {n: np.arange(len(d["y"])) for n, d in data.items()}, target)
+        everyone = np.ones(len(d["meta"]), bool)
+        table[name] = score(tables[name], *conf[name], everyone, tau_q[name])
+        for key in ("lang", "source", "temporal_type"):
+            for v in sorted({m.get(key) for m in d["meta"] if m.get(key)}):
+                use = np.array([m.get(key) == v for m in d["meta"]])
+                table[f"{name} / {v}"] = score(tables[name], *conf[name], use, tau_q[name])
+    # the shipped model: stage 1 on everything, the gate on stage 1's out-of-fold scores, thresholds on all
+    sel = fit(np.concatenate([d["x"] for d in data.values()]), np.concatenate([d["y"] for d in data.values()]),
+              np.concatenate([weights(d, np.arange(len(d["y"]))) for d in data.values()]), model)
+    everyone = {name: np.ones(len(d["meta"]), bool) for name, d in data.items()}
+    gate = fit_gate([(tables[n], everyone[n], setw[n]) for n in data]) if gated else None
+    final_tables = {name: questions(sel.probabilities(d["x"]), d) for name, d in data.items()}
+    tau = pick_thresholds([(final_tables[n], confidences(final_tables[n], gate)[1], everyone[n], kinds[n]) for n in data], target)
     final = Selector(sel.weights, sel.bias, sel.mean, sel.scale, max(tau.values()), by_lang=tau, meta={
-        "trained_on": {n: len(d["meta"]) for n, d in data.items()}, "target_rejection": target,
+        "model": model, "gated": gated, "trained_on": {n: len(d["meta"]) for n, d in data.items()},
+        "held_out": {n: len(g) for n, g in (holdout or {}).items()}, "target_rejection": target,
         "cv_thresholds": taus, "trained": time.strftime("%Y-%m-%d"),
-    })
-    fitted = {n: evaluate(final.probabilities(d["x"]), d, np.arange(len(d["y"])), tau) for n, d in data.items()}
-    result = {"threshold": tau, "cv_thresholds": taus, "cv": table, "fitted_on_all": fitted,
-              "weights": dict(zip(FEATURES, np.round(final.weights, 3).tolist()))}
-    (out / "cv.json").write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
-    (out / "cv.md").write_text(markdown(result), encoding="utf-8")
+        **({"tree_params": TREE_PARAMS} if model == "trees" else {}),
+    }, trees=sel.trees, gate=gate)
+    fitted = {}
+    for name, d in data.items():
+        t = final_tables[name]
+        c0, c1 = confidences(t, gate)
+        fitted[name] = score(t, c0, c1, everyone[name], np.array([tau[kd] for kd in kinds[name]]))
+    result = {"model": model, "gated": gated, "threshold": tau, "cv_thresholds": taus, "cv": table,
+              "fitted_on_all": fitted, "held_out": final.meta["held_out"], "trained_on": final.meta["trained_on"],
+              "weights": dict(zip(FEATURES, np.round(final.weights, 3).tolist())),
+              "gate_weights": dict(zip(GATE_FEATURES, np.round(gate.weights, 3).tolist())) if gate else {}}
+    (out / f"cv-{model}.json").write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
+    (out / f"cv-{model}.md").write_text(markdown(result), encoding="utf-8")
     if save:
         final.save(save)
     return result
 
 
-def _neg_pairs(p: np.ndarray, d: dict, rows: np.ndarray, kind: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-    n = len(d["meta"])
-    best, right = best_per_question(p, d["q"][rows], d["neg"][rows], d["has"][rows], 1, n)
-    present = np.zeros(n, dtype=bool)
-    present[np.unique(d["q"][rows])] = True
-    if kind is not None:
-        present &= np.array([kind_of(d["name"], m) == kind for m in d["meta"]])
-    return best[present], right[present]
-
-
-def thresholds(sel: Selector, data: dict[str, dict], rows: dict[str, np.ndarray], target: float) -> dict[str, float]:
-    """One threshold per question language, each the lowest keeping rejection >= ``target`` on that language's
-    questions of all sets pooled (per set, small samples would make it a maximum of a few outliers)."""
-    out = {}
-    for kind in KINDS:
-        pairs = [_neg_pairs(sel.probabilities(d["x"][rows[n]]), d, rows[n], kind) for n, d in data.items()]
-        pooled = (np.concatenate([b for b, _ in pairs]), np.concatenate([r for _, r in pairs]))
-        out[kind] = rejection_threshold([pooled], target) if len(pooled[0]) else 0.5
-    return out
-
-
-def _pool(res: list[dict]) -> dict:
-    n = sum(r["questions"] for r in res)
-    if not n:
-        return {"questions": 0}
-    return {"questions": n, **{k: round(sum(r[k] * r["questions"] for r in res) / n, 4)
-                               for k in ("answer_acc", "false_refusal", "rejection")}}
-
-
 def markdown(result: dict) -> str:
     lines = [
-        "# Answer selector: cross-validated on the development halves", "",
-        f"{FOLDS}-fold by question (both languages of an XQuAD question in one fold); each held-out fold is judged "
-        "with the thresholds chosen on its training folds (one per kind of question: Chinese, English, English over Chinese text; negative rejection >= 0.95 over that kind's questions of all sets pooled). "
+        f"# Answer selector ({result['model']}{', gated' if result['gated'] else ''}): cross-validated on the development halves", "",
+        f"Trained on {result['trained_on']} questions; left out of training and of this table (the questions "
+        f"`rag eval --suite` asks, so the suite report is a held-out run): {result['held_out'] or 'none'}.", "",
+        f"{FOLDS}-fold by question (both languages of an XQuAD question in one fold). Stage 1 scores candidate "
+        "sentences; stage 2 (the gate, when gated) decides answer or refuse from the question's candidate scores, "
+        "trained on stage 1's out-of-fold scores. Each held-out fold is judged "
+        "with the thresholds chosen on its training folds (one per kind of question: Chinese, English, English over "
+        "Chinese text; negative rejection >= the target over that kind's questions of all sets pooled). "
         "answer acc: the best candidate sentence passes the threshold and contains a gold answer; rejection: the same "
         "question over its top passages outside the gold documents is refused, or still right.", "",
         "| set | questions | answer acc | false refusal | rejection |", "|---|---|---|---|---|",
@@ -316,7 +400,10 @@ def markdown(result: dict) -> str:
               + "; ".join(", ".join(f"{k} {v:.3f}" for k, v in t.items()) for t in result["cv_thresholds"]),
               "", "Fitted on all (optimistic):", ""]
     lines += [f"- {n}: {r}" for n, r in result["fitted_on_all"].items()]
-    lines += ["", "Weights (standardised features):", ""] + [f"- {k}: {v}" for k, v in result["weights"].items()]
+    if result["model"] == "logistic":
+        lines += ["", "Weights (standardised features):", ""] + [f"- {k}: {v}" for k, v in result["weights"].items()]
+    if result["gate_weights"]:
+        lines += ["", "Gate weights (standardised features):", ""] + [f"- {k}: {v}" for k, v in result["gate_weights"].items()]
     return "\n".join(lines) + "\n"
 
 
@@ -327,12 +414,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=Path("eval/reports/select"))
     p.add_argument("--sets", default=",".join(SETS))
     p.add_argument("--save", type=Path)
+    p.add_argument("--model", choices=["trees", "logistic"], default="trees")
+    p.add_argument("--no-gate", action="store_true", help="the best candidate's probability decides (no stage 2)")
+    p.add_argument("--hold-out", type=int, default=60, metavar="N",
+                   help="leave out the questions `rag eval --suite --per-set N` asks (0: none)")
+    p.add_argument("--target", type=float, default=TARGET_REJECTION, help="negative rejection the thresholds keep")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if args.step == "features":
         features(args.suite, args.out / "cache", {n: SETS.get(n) for n in args.sets.split(",")})
     else:
-        print(markdown(train(args.out, args.save)))
+        holdout = held_out(args.suite, args.hold_out) if args.hold_out else None
+        print(markdown(train(args.out, args.save, args.target, args.model, holdout, not args.no_gate)))
     return 0
 
 

@@ -119,10 +119,10 @@ class ExtractiveGenerator:
         best = float(p[order[0]])
         cross = query.lang == "en" and bool(CJK.search(cands[order[0]].text([passages[i] for i in keep])))
         threshold = self.selector.threshold_for("en-zh" if cross else query.lang)
-        if best < threshold:
+        if self.selector.confidence(p, x) < threshold:
             return []
         limit = self.max_sentences + (1 if query.is_list else 0)
-        floor = max(threshold, self.selector.second_ratio * best)
+        floor = self.selector.second_ratio * best
         chosen: list[tuple[Scored, str]] = []
         for i in order:
             if len(chosen) == limit or p[i] < floor:

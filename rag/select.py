@@ -36,7 +36,7 @@ FEATURES = (
     "rank_inv", "score_rel", "dense", "bm25",
     "typed", "fits_typed", "untyped", "required", "list_q", "enumerates",
     "position", "first", "log_len", "novel", "has_digit", "en", "embedded", "cross",
-    "cloze_both", "cloze_one", "short",
+    "cloze_both", "cloze_one", "short", "support",
 )
 
 
@@ -121,6 +121,14 @@ def featurize(
         return [], np.zeros((0, len(FEATURES)), dtype=np.float32)
     rows.sort(key=lambda r: r[2]["near"] + r[2]["own"] + 0.3 * r[2]["rank_inv"] + 0.2 * r[2]["fits_typed"], reverse=True)
     rows = rows[:CANDIDATES]
+    docs = [(h.chunk.doc_id, h.chunk.text) for h in passages]
+    for c, sent, f in rows:
+        answer = short_answer(query, sent)
+        f["short"] = float(answer is not None)
+        # other articles among the passages that say the same short answer (a fact reported twice is likelier)
+        f["support"] = min(len({d for d, t in docs if answer and len(answer) > 1 and d != docs[c.n - 1][0] and answer in t}), 3) / 3
+    if query.lang == "en":
+        limit = max(limit, CANDIDATES)  # no lexical match to go on: every candidate gets the cross-lingual similarity
     sims = _similarities(query, [sent[:EMBED_CHARS] for _, sent, _ in rows[:limit]], embed)
     floor = float(sims.min()) if len(sims) else 0.0  # a sentence not embedded counts as the least similar
     sims = np.concatenate([sims, np.full(len(rows) - len(sims), floor, dtype=np.float32)])
@@ -152,7 +160,7 @@ def _cloze_features(query: Query, sent: str) -> dict[str, float]:
             right = _anchor(query.text[wh.end() :].strip(_TRAIL), sent if left is None else sent[left:], suffix=False)
             both = float(left is not None and right is not None and 0 < right <= _GAP_MAX)
             one = float(not both and (left is not None or right is not None))
-    return {"cloze_both": both, "cloze_one": one, "short": float(short_answer(query, sent) is not None)}
+    return {"cloze_both": both, "cloze_one": one}
 
 
 def _similarities(query: Query, texts: list[str], embed: Embed | None) -> np.ndarray:
@@ -170,8 +178,87 @@ def standardise(x: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> np.ndarra
 
 
 @dataclass(frozen=True)
+class Trees:
+    """A boosted tree ensemble over raw ``FEATURES`` (trained with scikit-learn, kept as plain arrays).
+
+    Each tree is ``(feature, threshold, left, right, leaf, value, missing_left)``: node 0 is the root; a row goes
+    left when its feature is <= the threshold (or missing and ``missing_left``).
+    """
+
+    baseline: float
+    trees: tuple[tuple[np.ndarray, ...], ...]
+
+    def scores(self, x: np.ndarray) -> np.ndarray:
+        out = np.full(len(x), self.baseline, dtype=np.float64)
+        rows = np.arange(len(x))
+        for feature, threshold, left, right, leaf, value, missing_left in self.trees:
+            node = np.zeros(len(x), dtype=np.int64)
+            while not leaf[node].all():
+                v = x[rows, feature[node]]
+                go_left = np.where(np.isnan(v), missing_left[node], v <= threshold[node])
+                node = np.where(leaf[node], node, np.where(go_left, left[node], right[node]))
+            out += value[node]
+        return out
+
+    def to_dict(self) -> dict:
+        names = ("feature", "threshold", "left", "right", "leaf", "value", "missing_left")
+        return {"baseline": self.baseline, "trees": [{k: a.tolist() for k, a in zip(names, t)} for t in self.trees]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Trees:
+        kinds = (("feature", np.int64), ("threshold", np.float64), ("left", np.int64), ("right", np.int64),
+                 ("leaf", bool), ("value", np.float64), ("missing_left", bool))
+        return cls(float(d["baseline"]), tuple(tuple(np.asarray(t[k], dtype=dt) for k, dt in kinds) for t in d["trees"]))
+
+
+GATE_FEATURES = (
+    "p1", "p2", "margin", "frac_half", "n_cands",
+    "own", "near", "sim", "sim_rel2", "fits_typed", "typed", "support", "cloze_both", "short", "en", "cross",
+)
+
+
+def gate_features(p: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """What the answer/refuse decision sees of one question's candidates: their scores ``p`` (best, second, margin,
+    how many are likely) and the best candidate's own features."""
+    order = np.argsort(-p, kind="stable")
+    best = x[order[0]]
+    col = {name: best[FEATURES.index(name)] for name in GATE_FEATURES if name in FEATURES}
+    p1, p2 = float(p[order[0]]), float(p[order[1]]) if len(p) > 1 else 0.0
+    sims = x[:, FEATURES.index("sim")]
+    col |= {"p1": p1, "p2": p2, "margin": p1 - p2, "frac_half": float((p >= 0.5).mean()), "n_cands": len(p) / CANDIDATES,
+            "sim_rel2": float(best[FEATURES.index("sim")] - np.sort(sims)[-2]) if len(p) > 1 else 0.0}
+    return np.array([col[name] for name in GATE_FEATURES], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Gate:
+    """The answer/refuse decision: a logistic model over ``gate_features`` of a question's candidates."""
+
+    weights: np.ndarray
+    bias: float
+    mean: np.ndarray
+    scale: np.ndarray
+
+    def probability(self, features: np.ndarray) -> np.ndarray:
+        z = standardise(np.atleast_2d(features), self.mean, self.scale) @ self.weights + self.bias
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def to_dict(self) -> dict:
+        return {"features": list(GATE_FEATURES), "weights": self.weights.tolist(), "bias": self.bias,
+                "mean": self.mean.tolist(), "scale": self.scale.tolist()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Gate:
+        if list(d.get("features", ())) != list(GATE_FEATURES):
+            raise ValueError("the selector's gate was trained on other features; retrain it (eval/train_select.py)")
+        arr = lambda k: np.asarray(d[k], dtype=np.float64)  # noqa: E731
+        return cls(arr("weights"), float(d["bias"]), arr("mean"), arr("scale"))
+
+
+@dataclass(frozen=True)
 class Selector:
-    """A logistic model over standardised ``FEATURES``; a candidate answers when its probability >= ``threshold``."""
+    """Scores candidates: a logistic model over standardised ``FEATURES`` (or, with ``trees``, a boosted tree
+    ensemble); a candidate answers when its probability >= the threshold for its kind of question."""
 
     weights: np.ndarray
     bias: float
@@ -181,6 +268,8 @@ class Selector:
     second_ratio: float = 0.7
     meta: dict | None = None
     by_lang: dict[str, float] | None = None  # a threshold per kind of question ('zh', 'en', 'en-zh'), else ``threshold``
+    trees: Trees | None = None
+    gate: Gate | None = None  # the answer/refuse decision; without one, the best candidate's probability decides
 
     def __post_init__(self) -> None:
         for t in (self.threshold, *(self.by_lang or {}).values()):
@@ -194,8 +283,12 @@ class Selector:
         return (self.by_lang or {}).get(kind, self.threshold)
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
-        z = standardise(x, self.mean, self.scale) @ self.weights + self.bias
+        z = self.trees.scores(x) if self.trees else standardise(x, self.mean, self.scale) @ self.weights + self.bias
         return 1.0 / (1.0 + np.exp(-z))
+
+    def confidence(self, p: np.ndarray, x: np.ndarray) -> float:
+        """How likely the best candidate answers the question: the gate's probability, else its own."""
+        return float(self.gate.probability(gate_features(p, x))[0]) if self.gate else float(p.max())
 
     def to_dict(self) -> dict:
         return {
@@ -203,10 +296,12 @@ class Selector:
             "scale": self.scale.tolist(), "threshold": self.threshold, "by_lang": self.by_lang or {},
             "second_ratio": self.second_ratio,
             "meta": self.meta or {},
+            **({"trees": self.trees.to_dict()} if self.trees else {}),
+            **({"gate": self.gate.to_dict()} if self.gate else {}),
         }
 
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps(self.to_dict(), indent=1, ensure_ascii=False), encoding="utf-8")
+        path.write_text(json.dumps(self.to_dict(), ensure_ascii=False), encoding="utf-8")
 
     @classmethod
     def from_dict(cls, d: dict) -> Selector:
@@ -214,7 +309,8 @@ class Selector:
             raise ValueError("the selector model was trained on other features; retrain it (eval/train_select.py)")
         arr = lambda k: np.asarray(d[k], dtype=np.float64)  # noqa: E731
         return cls(arr("weights"), float(d["bias"]), arr("mean"), arr("scale"), float(d["threshold"]),
-                   float(d.get("second_ratio", 0.7)), d.get("meta"), {k: float(v) for k, v in (d.get("by_lang") or {}).items()})
+                   float(d.get("second_ratio", 0.7)), d.get("meta"), {k: float(v) for k, v in (d.get("by_lang") or {}).items()},
+                   Trees.from_dict(d["trees"]) if d.get("trees") else None, Gate.from_dict(d["gate"]) if d.get("gate") else None)
 
     @classmethod
     def load(cls, path: Path) -> Selector:

@@ -12,7 +12,7 @@ from rag.cite import supported_short
 from rag.short import short_answer
 from rag.names import english, lookup
 from rag.query import analyze
-from rag.select import CANDIDATES, FEATURES, Selector, default_selector, featurize
+from rag.select import CANDIDATES, FEATURES, Selector, Trees, default_selector, featurize
 
 from .conftest import CITIES
 
@@ -22,6 +22,21 @@ def test_shipped_model_is_json_with_every_feature_and_a_threshold() -> None:
     assert 0 < sel.threshold < 1
     assert len(sel.weights) == len(FEATURES) and np.isfinite(sel.weights).all()
     assert sel.meta and sel.meta.get("trained_on"), "the shipped model says what it was trained on"
+
+
+def test_trees_score_as_their_nodes_say_and_survive_json(tmp_path: Path) -> None:
+    n = len(FEATURES)
+    # one stump on feature 2 (<= 0.5: left leaf -1, else right leaf +2; missing goes right), then a constant tree
+    stump = (np.array([2, 0, 0]), np.array([0.5, 0, 0]), np.array([1, 0, 0]), np.array([2, 0, 0]),
+             np.array([False, True, True]), np.array([0.0, -1.0, 2.0]), np.array([False, False, False]))
+    const = (np.array([0]), np.array([0.0]), np.array([0]), np.array([0]), np.array([True]), np.array([0.25]),
+             np.array([False]))
+    sel = Selector(np.zeros(n), 0.0, np.zeros(n), np.ones(n), 0.5, trees=Trees(0.1, (stump, const)))
+    x = np.zeros((3, n))
+    x[1, 2], x[2, 2] = 0.9, np.nan
+    assert np.allclose(sel.trees.scores(x), [0.1 - 1 + 0.25, 0.1 + 2 + 0.25, 0.1 + 2 + 0.25])
+    sel.save(tmp_path / "t.json")
+    assert np.allclose(Selector.load(tmp_path / "t.json").probabilities(x), sel.probabilities(x))
 
 
 def test_selector_round_trip_and_bad_models(tmp_path: Path) -> None:
