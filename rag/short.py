@@ -20,7 +20,7 @@ from .keyword import tagged
 from .query import CJK, Query
 
 _WH = re.compile(
-    r"(?:哪一?(?:个|位|家|所|天|年|月|日|种|条|座|项|名|支|国|部|本|场|届|次|类|级|队)?|什么(?:时候|时间|地方|样的?)?|"
+    r"(?:哪里|哪儿|哪些|哪一?(?:个|位|家|所|天|年|月|日|种|条|座|项|名|支|国|部|本|场|届|次|类|级|队)?|什么(?:时候|时间|地方|样的?)?|"
     r"多少|几(?:个|位|家|次|人|名|项|届|年|月|日|天|岁|号|种)?|谁|何时|何地|何人|何处|怎样|怎么|如何|多大|多久|多长时间|多远|多高)"
     r"(?!月?前|天前|年前|周前|以来|后)"  # '几个月前', '几天前': a time phrase, not what is asked
 )
@@ -95,7 +95,11 @@ def cloze(question: str, sentence: str) -> tuple[str | None, int | None]:
     left = _anchor(left_q, sentence, suffix=True)
     right = _anchor(right_q, sentence if left is None else sentence[left:], suffix=False)
     if left is not None and right is not None and 0 < right <= _GAP_MAX:
-        return _trim(sentence[left : left + right]), left
+        gap = sentence[left : left + right]
+        unit = re.match(_UNIT, sentence[left + right :])
+        if re.search(r"\d\s*$", gap) and unit:  # '有多少次擒杀' / '共有136次擒杀': the count keeps its unit
+            gap += unit.group(0)
+        return _trim(gap), left
     if left is not None and right == 0:  # 'X新增了多少Y' / 'X新增Y 76例': the answer follows Y
         after = _anchor(right_q, sentence[left:], suffix=False, longest=True)
         end = left + (after or 0)
