@@ -161,13 +161,44 @@ def table(scores: list[Score]) -> str:
     return "\n".join(lines)
 
 
-# Each generic rule of rag.html switched off in turn (what it is worth on these pages; the rules were
-# written looking at these pages' failures, so this is the honest view of how much rests on them).
+def _htmldate_first(lines, titles, markup, markup_how, url, linkless):  # type: ignore[no-untyped-def]
+    """The date order before the markup/byline/document-date rules: htmldate's markup heuristics first, then
+    the dateline/posted line, then htmldate's text search when written in full (for the ablation row)."""
+    from .. import clean as c
+    from .. import html as h
+
+    date = h._htmldate(linkless, url, extensive=False)
+    if date:
+        return date, "htmldate"
+    date = c.find_dateline(lines, titles[0] if titles else None)
+    if date:
+        return date, "dateline"
+    date = h._htmldate(linkless, url, extensive=True)
+    return (date, "htmldate:text") if date and h._written_in(date, "\n".join(lines)) else (None, None)
+
+
+_NEVER = re.compile(r"(?!)")
+_OLD_TAIL = re.compile(
+    r"^(?:分享到|相关文章|相关新闻|相关阅读|Copyright|版权所有|©|声明\s*[:：]|图片新闻|最新新闻|最新评论|热门推荐"
+    r"|您需要登录后|本版积分规则|快速回复|Powered by|Archiver)",
+    re.IGNORECASE,
+)
+
+# Each generic rule of rag.html / rag.clean switched off in turn: (module, attribute, stand-in). The rules were
+# written looking at these pages' failures, so this is the honest view of how much of the figure rests on each.
 ABLATIONS = {
-    "after - form unwrap": ("_unwrap_page_forms", lambda soup: False),
-    "after - layout-row filter": ("drop_layout_rows", lambda text: text),
-    "after - links left in for dates": ("_without_links", lambda soup: str(soup)),
-    "after - dateline/posted": ("find_dateline", lambda lines, title=None: None),
+    "after - form unwrap": ("html", "_unwrap_page_forms", lambda soup: False),
+    "after - layout-row filter": ("html", "drop_layout_rows", lambda text: text),
+    "after - links left in for dates": ("html", "_without_links", lambda soup: str(soup)),
+    "after - dateline/posted": ("clean", "find_dateline", lambda lines, title=None: None),
+    "after - previous date order (htmldate first)": ("html", "find_date", _htmldate_first),
+    "after - markup dates (meta/JSON-LD/time)": ("html", "markup_date", lambda soup: (None, None)),
+    "after - byline under the headline": ("clean", "title_dateline", lambda lines, titles=(): None),
+    "after - related-line guard": ("clean", "_RELATED_LINE", _NEVER),
+    "after - numeric a/b/yyyy dates": ("clean", "_iso_numeric", lambda m: None),
+    "after - address date": ("html", "url_date", lambda url: None),
+    "after - document date (成文日期)": ("clean", "document_date", lambda lines: None),
+    "after - recommended-reading tail markers": ("clean", "_TAIL_MARKER", _OLD_TAIL),
 }
 
 
@@ -178,10 +209,10 @@ def ablate(pages_dir: Path) -> list[Score]:
     from .. import clean as clean_mod
     from .. import html as html_mod
 
+    modules = {"clean": clean_mod, "html": html_mod}
     scores = []
-    for name, (attr, stub) in ABLATIONS.items():
-        target = clean_mod if attr == "find_dateline" else html_mod
-        with mock.patch.object(target, attr, stub):
+    for name, (module, attr, stub) in ABLATIONS.items():
+        with mock.patch.object(modules[module], attr, stub):
             scores.append(score(pages_dir, after, name))
     return scores
 
@@ -207,13 +238,17 @@ How to read this: body = true article sentences found in the stored text; chrome
 (footers, share bars, navigation, related links) that should be gone; dates = exact match with the
 hand-labelled publication date; titles have no truth on this set (titles found is how many pages got one).
 `after` is `rag.html.extract` (our decoding by the bytes, trafilatura for the main content with the page's
-own visible text as the fallback, the text cleaner over it, table rows that are link bars dropped) and the
-date from htmldate on the page without its links and lists (meta tags, JSON-LD, time elements, the URL), else
-the dateline under the headline or a "posted on" line (rag.clean.find_dateline), else htmldate's text search
-when that date is written out in full on the page. The rules were written while looking at these pages'
-failures (no site, phrase or page is special-cased); the `after - ...` rows switch each rule off to show
-how much of the figure rests on it. The held-back pages are the honest test. Machine shared (2 cores, 5 jobs):
-compare seconds within this table only.
+own visible text as the fallback, the text cleaner over it, table rows that are link bars dropped). Its date
+(`rag.html.find_date`), strongest evidence first: an official document's own date (成文日期); the date the
+markup states (publication meta tags such as article:published_time / pubdate, JSON-LD datePublished,
+itemprop / <time pubdate>); the byline just under the headline (a date line or a "posted on" phrase, lines
+naming related content skipped); a full date in the address; htmldate's other heuristics on the page without
+its links and lists; a dateline near the top or a "posted on" line anywhere; htmldate's text search when
+that date is written out in full. Numeric a/b/yyyy dates are read only where the order is certain (a part
+over 12, or a 12-hour clock for the US month/day order). The rules were written while looking at these
+pages' failures (no site, phrase or page is special-cased); the `after - ...` rows switch each rule off to
+show how much of the figure rests on it. The held-back pages are the honest test. Machine shared (2 cores,
+several jobs): compare seconds within this table only.
 """
 
 
