@@ -120,11 +120,15 @@ def clean(article: RawArticle) -> Document:
     text = clean_text(article.text)
     lines = text.split("\n")
     header = _find_header(lines)
-    if header.dateline is not None:  # the page chrome above the dateline goes; the headline stays
+    if header.dateline is not None and "".join(lines[header.dateline + 1 :]).strip():
+        # the page chrome above the dateline goes; the headline stays (a text that is nothing but its
+        # headline and dateline keeps them: it is the whole article)
         text = "\n".join(([header.title] if header.title else []) + lines[header.dateline + 1 :])
     meta = article.meta
     first_dated = _SENTENCE_DATE.search(text)
     date = meta.get("date") or header.date or (_iso(first_dated) if first_dated and first_dated.group("d") else None)
+    if not text.strip():  # no body left (or none given): a title and a date are still an article
+        text = "\n".join(x for x in (meta.get("title") or header.title, _written_date(_normalize_date(date))) if x)
     found = _YEAR.findall(text) + _BARE_YEAR.findall(text)
     years = tuple(sorted({int(y) for y in found} | ({int(date[:4])} if date else set())))
     return Document(
@@ -136,6 +140,14 @@ def clean(article: RawArticle) -> Document:
         url=meta.get("url"),
         years=years,
     )
+
+
+def _written_date(iso: str | None) -> str | None:
+    """An ISO date as Chinese text writes it (2024-01-29 -> 2024年1月29日; 2024-01 -> 2024年1月)."""
+    if not iso:
+        return None
+    parts = [int(x) for x in iso.split("-")]
+    return "".join(f"{n}{unit}" for n, unit in zip(parts, "年月日"))
 
 
 def _normalize_date(date: str | None) -> str | None:
