@@ -195,10 +195,12 @@ ABLATIONS = {
     "after - markup dates (meta/JSON-LD/time)": ("html", "markup_date", lambda soup: (None, None)),
     "after - byline under the headline": ("clean", "title_dateline", lambda lines, titles=(): None),
     "after - related-line guard": ("clean", "_RELATED_LINE", _NEVER),
+    "after - other-label guard (注册时间...)": ("clean", "_OTHER_DATE", _NEVER),
     "after - numeric a/b/yyyy dates": ("clean", "_iso_numeric", lambda m: None),
     "after - address date": ("html", "url_date", lambda url: None),
     "after - document date (成文日期)": ("clean", "document_date", lambda lines: None),
     "after - recommended-reading tail markers": ("clean", "_TAIL_MARKER", _OLD_TAIL),
+    "after - headline from <h1>": ("html", "headline_in_title", lambda title, headlines: None),
 }
 
 

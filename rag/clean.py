@@ -84,7 +84,7 @@ def _find_header(lines: list[str]) -> _Header:
     """Title, date and source from a dateline near the top (the title is the last headline above it)."""
     for i, line in enumerate(lines[:40]):
         m = _DATELINE.match(line)
-        if not m or len(line) > 80 or re.search(r"[，,。！？；]", m.group("rest")):
+        if not m or len(line) > 80 or re.search(r"[，,。！？；]", m.group("rest")) or _OTHER_DATE.search(line[: m.start("y")]):
             continue
         if sum(len(t) for t in lines[:i]) > _CHROME_MAX:  # long text above a date is article, not page chrome
             break
@@ -176,6 +176,12 @@ _POSTED = re.compile(
 )
 # A line that names other content (a related-links or recommendations entry): its date is that content's.
 _RELATED_LINE = re.compile(r"^[\[【(（]?\s*(?:相关|推荐|最新|热门|热点|延伸阅读|猜你喜欢|上一篇|下一篇|往期|更多)")
+# A date labelled as something other than publication (a forum member's registration or last login, a birth
+# date, an event's or a deadline's date): the text just before the date ends with such a label.
+_OTHER_DATE = re.compile(
+    r"(?:注册|登录|登陆|上线|在线|出生|生日|截止|到期|有效期|开始|结束|举办|举行|活动|报名|开幕|闭幕|考试|成立|入职)"
+    r"\s*(?:时间|日期|于)?\s*[:：]?\s*$"
+)
 # An official document's own date (the "成文日期" field of a Chinese government information-disclosure page: the
 # date the document bears and is signed with), as against the day the website posted it ("发布日期").
 _DOCUMENT_DATE = re.compile(r"成文日期\s*[:：]?\s*(" + _PLAIN_DATE + r")")
@@ -198,11 +204,12 @@ def title_dateline(lines: list[str], titles: list[str] | tuple[str, ...] = ()) -
                 if _RELATED_LINE.match(line):
                     continue
                 m = _DATELINE.match(line)
-                if m and len(line) <= 80 and not re.search(r"[，,。！？；]", m.group("rest")) and _iso(m):
+                if (m and len(line) <= 80 and not re.search(r"[，,。！？；]", m.group("rest")) and _iso(m)
+                        and not _OTHER_DATE.search(line[: m.start("y")])):
                     return _iso(m)
                 nxt = window[j + 1] if j + 1 < len(window) else ""
                 p = _POSTED.search(line + "\n" + nxt)
-                if p and p.start() < len(line) and len(line) <= 80 and _iso_groups(p):
+                if p and p.start() < len(line) and len(line) <= 80 and _iso_groups(p) and not _other_label(p):
                     return _iso_groups(p)
     return None
 
@@ -227,9 +234,15 @@ def find_dateline(lines: list[str], title: str | None = None) -> str | None:
         return header.date
     for m in _POSTED.finditer("\n".join(lines)):  # a posted-by line may be broken over several text nodes
         iso = _iso_groups(m)
-        if iso:
+        if iso and not _other_label(m):
             return iso
     return None
+
+
+def _other_label(m: re.Match[str]) -> bool:
+    """Whether the date of a ``_POSTED`` match is labelled as something else ("注册时间：2004-3-2")."""
+    line_start = m.string.rfind("\n", 0, m.start()) + 1
+    return bool(_OTHER_DATE.search(m.string[line_start : m.start(1) if m.group(1) else m.start(2)]))
 
 
 def _iso_numeric(m: re.Match[str]) -> str | None:

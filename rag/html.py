@@ -145,6 +145,23 @@ def _strip_site(title: str) -> str:
     return (cjk or parts or [title])[0]
 
 
+def headline_in_title(title: str, headlines: list[str]) -> str | None:
+    """The page's <h1> when the title is that headline plus a site or section name ("Headline - Site",
+    "Column - Headline", "Headline | Site"): the longest such <h1>, else ``None``."""
+    flat = re.sub(r"\s+", " ", title).strip()
+    best = None
+    for h in headlines:
+        h = re.sub(r"\s+", " ", h).strip()
+        if len(h) < 2 or h == flat or h not in flat:
+            continue
+        before, _, after = flat.partition(h)
+        cut_before = not before or re.search(r"(?:[-_|–—·»]|::)\s*$", before)
+        cut_after = not after or re.match(r"\s*(?:[-_|–—·»]|::)", after)
+        if cut_before and cut_after and (best is None or len(h) > len(best)):
+            best = h
+    return best
+
+
 def _without_links(soup: BeautifulSoup) -> str:
     """The page with links, list items and navigation removed: dates there belong to other pages."""
     copy = BeautifulSoup(str(soup), "html.parser")
@@ -339,6 +356,9 @@ def extract(data: bytes) -> Page:
         title, how = doc.title.strip(), "trafilatura"
     elif page_title:
         title, how = _strip_site(page_title), "html-title"
+    h1 = headline_in_title(title, anchors) if title else None
+    if h1:  # "Headline - Site": the headline the page itself shows
+        title, how = h1, f"{how}+h1"
     if title:
         found["title"] = how or "unknown"
 

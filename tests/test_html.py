@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from rag.clean import clean, clean_text, document_date, find_dateline, title_dateline
-from rag.html import decode_page, drop_layout_rows, extract, markup_date, parse_markup_date, url_date
+from rag.html import decode_page, drop_layout_rows, extract, headline_in_title, markup_date, parse_markup_date, url_date
 from rag.load import RawArticle, Skipped, load
 
 BODY = [
@@ -224,3 +224,23 @@ def test_recommended_reading_ends_the_article() -> None:
     text = "\n".join([*BODY, "推荐阅读：某地交警开展电动车专项整治", "猜你喜欢"])
     kept = clean_text(text)
     assert BODY[-1] in kept and "推荐阅读" not in kept and "专项整治" not in kept
+
+
+def test_a_date_labelled_as_something_else_is_not_the_posting_date() -> None:
+    thread = ["求助：周末去哪里爬山好", "楼主 某网友", "注册时间：2004-3-2", "最后登录 2005-8-20 09:00", "帖子 120",
+              "发表于 2005-8-22 10:23", "大家周末一般去哪里爬山？"]
+    assert title_dateline(thread, ["求助：周末去哪里爬山好"]) == "2005-08-22"
+    assert find_dateline(["某网友", "注册时间：2004-3-2", "正文。"]) is None
+    assert find_dateline(["报名截止日期：2024年5月1日", "发布时间：2024年4月2日"]) == "2024-04-02"
+
+
+def test_headline_in_title() -> None:
+    assert headline_in_title("某地举行春季运动会 - 某某新闻网", ["某地举行春季运动会"]) == "某地举行春季运动会"
+    assert headline_in_title("读书频道 | 新书推荐：春天的故事", ["网站导航", "新书推荐：春天的故事"]) == "新书推荐：春天的故事"
+    assert headline_in_title("某地举行春季运动会", ["某地举行春季运动会"]) is None  # already the headline
+    assert headline_in_title("春天的故事（上）", ["春天的故事"]) is None  # a part of a longer headline, not a site name
+    html = ("<html><head><meta property='og:title' content='某地举行春季运动会 - 某某网'><title>某地举行春季运动会_某某网</title>"
+            "</head><body><h1>某地举行春季运动会</h1>"
+            + "".join(f"<p>{s}</p>" for s in BODY) + "</body></html>")
+    p = extract(html.encode("utf-8"))
+    assert p.title == "某地举行春季运动会" and p.found["title"].endswith("+h1")
