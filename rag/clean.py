@@ -187,6 +187,7 @@ _OTHER_DATE = re.compile(
 _DOCUMENT_DATE = re.compile(r"成文日期\s*[:：]?\s*(" + _PLAIN_DATE + r")")
 _TITLE_WINDOW = 8  # lines after the headline searched for its dateline
 _TITLE_HITS = 3  # at most this many lines holding the headline are tried (a breadcrumb may hold it first)
+_HEADLINE_EXTRA = 20  # a line holding the headline is at most this much longer than it
 
 
 def title_dateline(lines: list[str], titles: list[str] | tuple[str, ...] = ()) -> str | None:
@@ -194,10 +195,14 @@ def title_dateline(lines: list[str], titles: list[str] | tuple[str, ...] = ()) -
     that is a date with a time, source or author and no sentence, or a "posted on" phrase (``_POSTED``),
     skipping lines that name related content. ``None`` if no headline is found or none has a dateline."""
     for title in titles:
-        key = re.sub(r"\s+", "", title or "")[:20]
+        flat = re.sub(r"\s+", "", title or "")
+        key = flat[:20]
         if len(key) < 2:
             continue
-        hits = [i for i, line in enumerate(lines) if key in re.sub(r"\s+", "", line)][:_TITLE_HITS]
+        hits = [  # lines that are the headline (maybe with a site or section name), not body text quoting it
+            i for i, line in enumerate(lines)
+            if key in (f := re.sub(r"\s+", "", line)) and len(f) <= len(flat) + _HEADLINE_EXTRA
+        ][:_TITLE_HITS]
         for at in hits:
             window = lines[at + 1 : at + 1 + _TITLE_WINDOW]
             for j, line in enumerate(window):

@@ -288,12 +288,15 @@ def markup_date(soup: BeautifulSoup) -> tuple[str | None, str | None]:
         iso = parse_markup_date(value)
         if iso:
             return iso, f"json-ld:{key}"
+    elsewhere = ["li", "nav", "aside", "footer"]  # an element there dates another page (a related-links list)
     for tag in soup.find_all(attrs={"itemprop": re.compile(r"^datePublished$", re.IGNORECASE)}):
+        if tag.name != "meta" and tag.find_parent(elsewhere):
+            continue
         iso = parse_markup_date(str(tag.get("datetime") or tag.get("content") or tag.get_text(" ", strip=True)))
         if iso:
             return iso, "itemprop:datePublished"
     for tag in soup.find_all("time"):
-        if tag.has_attr("pubdate"):
+        if tag.has_attr("pubdate") and not tag.find_parent(elsewhere):
             iso = parse_markup_date(str(tag.get("datetime") or tag.get_text(" ", strip=True)))
             if iso:
                 return iso, "time:pubdate"

@@ -165,6 +165,9 @@ def test_markup_dates_published_not_modified() -> None:
     assert markup_date(_soup("<span itemprop='datePublished' content='2018-03-04'>三月四日</span>")) == (
         "2018-03-04", "itemprop:datePublished")
     assert markup_date(_soup("<meta name='pubdate' content='不详'>")) == (None, None)
+    related = "<ul><li><a href='/b'>另一篇</a><span itemprop='datePublished'>2019-01-01</span></li></ul>"
+    assert markup_date(_soup(related + "<time pubdate datetime='2019-12-24'>12月24日</time>")) == (
+        "2019-12-24", "time:pubdate")  # not the related article's date
 
 
 def test_parse_markup_date_formats() -> None:
