@@ -26,7 +26,8 @@ _JUNK_LINE = re.compile(
 _SHARE_BAR = re.compile(r"^(?:用微信扫码二维码\s*分享至好友和朋友圈|(?:(?:QQ好友|QQ空间|微信好友|朋友圈|微博|微信|复制链接)\s*){3,})\s*")
 # A line after which the rest of the page is footer (share bars, related links, copyright, disclaimers).
 _TAIL_MARKER = re.compile(
-    r"^(?:分享到|相关文章|相关新闻|相关阅读|Copyright|版权所有|©|声明\s*[:：]|图片新闻|最新新闻|最新评论|热门推荐"
+    r"^(?:分享到|相关文章|相关新闻|相关阅读|相关报道|相关链接|相关推荐|推荐阅读|延伸阅读|猜你喜欢|热门文章"
+    r"|Copyright|版权所有|©|声明\s*[:：]|图片新闻|最新新闻|最新评论|热门推荐"
     r"|您需要登录后|本版积分规则|快速回复|Powered by|Archiver)",
     re.IGNORECASE,
 )
@@ -83,7 +84,7 @@ def _find_header(lines: list[str]) -> _Header:
     """Title, date and source from a dateline near the top (the title is the last headline above it)."""
     for i, line in enumerate(lines[:40]):
         m = _DATELINE.match(line)
-        if not m or len(line) > 80 or re.search(r"[，,。！？；]", m.group("rest")):
+        if not m or len(line) > 80 or re.search(r"[，,。！？；]", m.group("rest")) or _OTHER_DATE.search(line[: m.start("y")]):
             continue
         if sum(len(t) for t in lines[:i]) > _CHROME_MAX:  # long text above a date is article, not page chrome
             break
@@ -119,11 +120,15 @@ def clean(article: RawArticle) -> Document:
     text = clean_text(article.text)
     lines = text.split("\n")
     header = _find_header(lines)
-    if header.dateline is not None:  # the page chrome above the dateline goes; the headline stays
+    if header.dateline is not None and "".join(lines[header.dateline + 1 :]).strip():
+        # the page chrome above the dateline goes; the headline stays (a text that is nothing but its
+        # headline and dateline keeps them: it is the whole article)
         text = "\n".join(([header.title] if header.title else []) + lines[header.dateline + 1 :])
     meta = article.meta
     first_dated = _SENTENCE_DATE.search(text)
     date = meta.get("date") or header.date or (_iso(first_dated) if first_dated and first_dated.group("d") else None)
+    if not text.strip():  # no body left (or none given): a title and a date are still an article
+        text = "\n".join(x for x in (meta.get("title") or header.title, _written_date(_normalize_date(date))) if x)
     found = _YEAR.findall(text) + _BARE_YEAR.findall(text)
     years = tuple(sorted({int(y) for y in found} | ({int(date[:4])} if date else set())))
     return Document(
@@ -137,6 +142,14 @@ def clean(article: RawArticle) -> Document:
     )
 
 
+def _written_date(iso: str | None) -> str | None:
+    """An ISO date as Chinese text writes it (2024-01-29 -> 2024年1月29日; 2024-01 -> 2024年1月)."""
+    if not iso:
+        return None
+    parts = [int(x) for x in iso.split("-")]
+    return "".join(f"{n}{unit}" for n, unit in zip(parts, "年月日"))
+
+
 def _normalize_date(date: str | None) -> str | None:
     """ISO ``YYYY-MM-DD`` from any date string we accept, else ``None`` (never invented)."""
     if not date:
@@ -148,37 +161,116 @@ def _normalize_date(date: str | None) -> str | None:
     return date.strip() if y else None
 
 
-# A date said to be when the text was posted: "发布时间：2020-01-02", "发表于 2004年12月27日 12:40", "于2005年8月12日16:12发表".
+# A date said to be when the text was posted: "发布时间：2020-01-02", "发表于 2004年12月27日 12:40", "于2005年8月12日16:12发表",
+# "发布日期： 9/17/2004 5:54:13 AM" (a numeric date with the year last: see ``_iso_numeric``).
 _PLAIN_DATE = re.sub(r"\(\?P<\w+>", "(?:", _DATE)
-_POSTED = re.compile(
-    r"(?:发布|发表|更新|刊发|发稿|日期|时间)(?:时间|日期|于)?\s*[:：]?\s*(" + _PLAIN_DATE + r")"
-    + r"|(?<![\d年月])于\s*(" + _PLAIN_DATE + r")\s*(?:\d{1,2}:\d{2}(?::\d{2})?)?\s*(?:在[^。！？]{0,40})?(?:发表|发布)"
+_NUMERIC_RE = re.compile(
+    r"(?<![\d/])(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>(?:19|20)\d{2})(?![\d/])"
+    r"(?:\s*\d{1,2}:\d{2}(?::\d{2})?\s*(?P<ampm>[AaPp]\.?[Mm]\.?)?)?"
 )
+_NUMERIC = re.sub(r"\(\?P<\w+>", "(?:", _NUMERIC_RE.pattern)
+_ANY_DATE = "(?:" + _PLAIN_DATE + "|" + _NUMERIC + ")"
+_POSTED = re.compile(
+    r"(?:发布|发表|更新|刊发|发稿|日期|时间)(?:时间|日期|于)?\s*[:：]?\s*(" + _ANY_DATE + r")"
+    + r"|(?<![\d年月])于\s*(" + _ANY_DATE + r")\s*(?:\d{1,2}:\d{2}(?::\d{2})?)?\s*(?:在[^。！？]{0,40})?(?:发表|发布)"
+)
+# A line that names other content (a related-links or recommendations entry): its date is that content's.
+_RELATED_LINE = re.compile(r"^[\[【(（]?\s*(?:相关|推荐|最新|热门|热点|延伸阅读|猜你喜欢|上一篇|下一篇|往期|更多)")
+# A date labelled as something other than publication (a forum member's registration or last login, a birth
+# date, an event's or a deadline's date): the text just before the date ends with such a label.
+_OTHER_DATE = re.compile(
+    r"(?:注册|登录|登陆|上线|在线|出生|生日|截止|到期|有效期|开始|结束|举办|举行|活动|报名|开幕|闭幕|考试|成立|入职)"
+    r"\s*(?:时间|日期|于)?\s*[:：]?\s*$"
+)
+# An official document's own date (the "成文日期" field of a Chinese government information-disclosure page: the
+# date the document bears and is signed with), as against the day the website posted it ("发布日期").
+_DOCUMENT_DATE = re.compile(r"成文日期\s*[:：]?\s*(" + _PLAIN_DATE + r")")
 _TITLE_WINDOW = 8  # lines after the headline searched for its dateline
+_TITLE_HITS = 3  # at most this many lines holding the headline are tried (a breadcrumb may hold it first)
+_HEADLINE_EXTRA = 20  # a line holding the headline is at most this much longer than it
+
+
+def title_dateline(lines: list[str], titles: list[str] | tuple[str, ...] = ()) -> str | None:
+    """The date on the byline just under the headline (the first of ``titles`` found in ``lines``): a line
+    that is a date with a time, source or author and no sentence, or a "posted on" phrase (``_POSTED``),
+    skipping lines that name related content. ``None`` if no headline is found or none has a dateline."""
+    for title in titles:
+        flat = re.sub(r"\s+", "", title or "")
+        key = flat[:20]
+        if len(key) < 2:
+            continue
+        hits = [  # lines that are the headline (maybe with a site or section name), not body text quoting it
+            i for i, line in enumerate(lines)
+            if key in (f := re.sub(r"\s+", "", line)) and len(f) <= len(flat) + _HEADLINE_EXTRA
+        ][:_TITLE_HITS]
+        for at in hits:
+            window = lines[at + 1 : at + 1 + _TITLE_WINDOW]
+            for j, line in enumerate(window):
+                if _RELATED_LINE.match(line):
+                    continue
+                m = _DATELINE.match(line)
+                if (m and len(line) <= 80 and not re.search(r"[，,。！？；]", m.group("rest")) and _iso(m)
+                        and not _OTHER_DATE.search(line[: m.start("y")])):
+                    return _iso(m)
+                nxt = window[j + 1] if j + 1 < len(window) else ""
+                p = _POSTED.search(line + "\n" + nxt)
+                if p and p.start() < len(line) and len(line) <= 80 and _iso_groups(p) and not _other_label(p):
+                    return _iso_groups(p)
+    return None
+
+
+def document_date(lines: list[str]) -> str | None:
+    """An official document's own date (``_DOCUMENT_DATE``) in the page text, or ``None``."""
+    m = _DOCUMENT_DATE.search("\n".join(lines))
+    d = _DATE_RE.search(m.group(1)) if m else None
+    return _iso(d) if d else None
 
 
 def find_dateline(lines: list[str], title: str | None = None) -> str | None:
-    """The publication date of a page's text: the dateline just under the headline, else one near the
-    top (``_find_header``), else the first date said to be when it was posted. ``None`` if none."""
+    """The publication date of a page's text: the dateline just under the headline (``title_dateline``),
+    else one near the top (``_find_header``), else the first date said to be when it was posted.
+    ``None`` if none."""
     if title:
-        key = re.sub(r"\s+", "", title)[:20]
-        at = next((i for i, line in enumerate(lines) if key and key in re.sub(r"\s+", "", line)), None)
-        if at is not None:
-            for line in lines[at + 1 : at + 1 + _TITLE_WINDOW]:
-                m = _DATELINE.match(line)
-                if m and len(line) <= 80 and not re.search(r"[，,。！？；]", m.group("rest")) and _iso(m):
-                    return _iso(m)
+        date = title_dateline(lines, [title])
+        if date:
+            return date
     header = _find_header(lines)
     if header.date:
         return header.date
     for m in _POSTED.finditer("\n".join(lines)):  # a posted-by line may be broken over several text nodes
         iso = _iso_groups(m)
-        if iso:
+        if iso and not _other_label(m):
             return iso
     return None
 
 
+def _other_label(m: re.Match[str]) -> bool:
+    """Whether the date of a ``_POSTED`` match is labelled as something else ("注册时间：2004-3-2")."""
+    line_start = m.string.rfind("\n", 0, m.start()) + 1
+    return bool(_OTHER_DATE.search(m.string[line_start : m.start(1) if m.group(1) else m.start(2)]))
+
+
+def _iso_numeric(m: re.Match[str]) -> str | None:
+    """A numeric ``a/b/yyyy`` date, only where its order is certain: day first when ``a`` cannot be a month,
+    month first when ``b`` cannot be, or with a 12-hour clock ("7/5/2005 9:23:57 PM": the US locale's
+    month/day/year). Otherwise ambiguous (a French page's 06/02/2022 is 6 February): ``None``."""
+    a, b, y = int(m.group("a")), int(m.group("b")), int(m.group("y"))
+    if a > 12:
+        mo, d = b, a
+    elif b > 12 or m.group("ampm"):
+        mo, d = a, b
+    else:
+        return None
+    if not (1 <= mo <= 12 and 1 <= d <= 31):
+        return None
+    return f"{y:04d}-{mo:02d}-{d:02d}"
+
+
 def _iso_groups(m: re.Match[str]) -> str | None:
     """``_iso`` of the date in a match of ``_POSTED``."""
-    d = _DATE_RE.search(m.group(1) or m.group(2))
-    return _iso(d) if d else None
+    s = m.group(1) or m.group(2)
+    d = _DATE_RE.search(s)
+    if d:
+        return _iso(d)
+    n = _NUMERIC_RE.search(s)
+    return _iso_numeric(n) if n else None

@@ -145,6 +145,23 @@ def _strip_site(title: str) -> str:
     return (cjk or parts or [title])[0]
 
 
+def headline_in_title(title: str, headlines: list[str]) -> str | None:
+    """The page's <h1> when the title is that headline plus a site or section name ("Headline - Site",
+    "Column - Headline", "Headline | Site"): the longest such <h1>, else ``None``."""
+    flat = re.sub(r"\s+", " ", title).strip()
+    best = None
+    for h in headlines:
+        h = re.sub(r"\s+", " ", h).strip()
+        if len(h) < 2 or h == flat or h not in flat:
+            continue
+        before, _, after = flat.partition(h)
+        cut_before = not before or re.search(r"(?:[-_|–—·»]|::)\s*$", before)
+        cut_after = not after or re.match(r"\s*(?:[-_|–—·»]|::)", after)
+        if cut_before and cut_after and (best is None or len(h) > len(best)):
+            best = h
+    return best
+
+
 def _without_links(soup: BeautifulSoup) -> str:
     """The page with links, list items and navigation removed: dates there belong to other pages."""
     copy = BeautifulSoup(str(soup), "html.parser")
@@ -173,11 +190,145 @@ def _written_in(iso: str, text: str) -> bool:
     return any((int(m["y"]), int(m["m"]), int(m["d"])) == want for m in _DATE_RE.finditer(text))
 
 
+# Meta tags (name, property, itemprop or http-equiv, lower-cased) that carry the date a page was first published,
+# as the common CMSes, Open Graph, Dublin Core and the Chinese portals write them. Modified/updated dates are
+# not among them: a page's date is when it first appeared.
+_META_PUBLISHED = (
+    "article:published_time", "og:article:published_time", "og:published_time", "published_time",
+    "datepublished", "publishdate", "publish_date", "publish-date", "publishtime", "publish_time", "pubdate",
+    "pubtime", "pub_date", "firstpublishedtime", "article.published", "article_date_original",
+    "original-publish-date", "parsely-pub-date", "sailthru.date", "weibo:article:create_at",
+    "weibo:webpage:create_at", "bytedance:published_time", "dc.date.issued", "dcterms.issued", "dc.date.created",
+    "dcterms.created", "dc.date", "dcterms.date", "datecreated", "createdate", "date",
+)
+_META_RANK = {k: i for i, k in enumerate(_META_PUBLISHED)}
+_ISO_START = re.compile(r"^\s*((?:19|20)\d{2})[-/.年]?(\d{1,2})[-/.月]?(\d{1,2})(?!\d)")
+_MIN_YEAR = 1990
+# A full date in a page's address: /2005/09/07/, /2005-08-26/, /2005-09/11/, /2023/0110/, /201905/03/,
+# t20220128_, /20220206-... (8 digits standing alone). Months and days are checked.
+_URL_DATE = re.compile(
+    r"(?<!\d)(?P<y>(?:19|20)\d{2})(?:[/_-](?P<m>\d{1,2})[/_-](?P<d>\d{1,2})|/(?P<m2>\d{2})(?P<d2>\d{2})(?=/)"
+    r"|(?P<m3>\d{2})/(?P<d3>\d{2})(?=/)|(?P<m4>\d{2})(?P<d4>\d{2}))(?!\d)"
+)
+
+
+def _valid(y: int, m: int, d: int) -> str | None:
+    import datetime as dt
+
+    try:
+        day = dt.date(y, m, d)
+    except ValueError:
+        return None
+    if day.year < _MIN_YEAR or day > dt.date.today() + dt.timedelta(days=1):
+        return None
+    return day.isoformat()
+
+
+def parse_markup_date(value: str) -> str | None:
+    """ISO ``YYYY-MM-DD`` from a machine-written date (ISO 8601 and its variants, 20220128, 2022/01/28,
+    2022年01月28日, RFC 2822 "Mon, 07 Feb 2022 12:48:06 GMT", a Unix timestamp), else ``None``."""
+    value = (value or "").strip()
+    m = _ISO_START.match(value)
+    if m:
+        return _valid(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    if re.fullmatch(r"\d{10}(?:\d{3})?", value):  # seconds or milliseconds since 1970
+        import datetime as dt
+
+        t = dt.datetime.fromtimestamp(int(value[:10]), dt.timezone(dt.timedelta(hours=8)))  # China time
+        return _valid(t.year, t.month, t.day)
+    from email.utils import parsedate_to_datetime
+
+    try:
+        t = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return _valid(t.year, t.month, t.day) if t else None
+
+
+def _json_ld_dates(soup: BeautifulSoup) -> list[tuple[str, str]]:
+    """``(key, value)`` of every datePublished / dateCreated in the page's JSON-LD, in document order."""
+    import json
+
+    out: list[tuple[str, str]] = []
+
+    def walk(x: object) -> None:
+        if isinstance(x, dict):
+            for k in ("datePublished", "dateCreated"):
+                if isinstance(x.get(k), str):
+                    out.append((k, x[k]))
+            for v in x.values():
+                if isinstance(v, (dict, list)):
+                    walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+
+    for tag in soup.find_all("script", attrs={"type": re.compile(r"ld\+json", re.IGNORECASE)}):
+        try:
+            walk(json.loads(tag.string or tag.get_text() or ""))
+        except ValueError:
+            continue
+    return out
+
+
+def markup_date(soup: BeautifulSoup) -> tuple[str | None, str | None]:
+    """The publication date the page states for machines, and where: a publication meta tag (the most
+    specific of ``_META_PUBLISHED``), JSON-LD ``datePublished`` (else ``dateCreated``), or an element marked
+    ``itemprop="datePublished"`` / ``<time pubdate>``. ``(None, None)`` if none parses."""
+    metas = []
+    for tag in soup.find_all("meta"):
+        key = next((str(tag.get(a)).strip().lower() for a in ("property", "name", "itemprop", "http-equiv") if tag.get(a)), "")
+        if key in _META_RANK and isinstance(tag.get("content"), str):
+            metas.append((_META_RANK[key], key, tag["content"]))
+    for _, key, value in sorted(metas, key=lambda x: x[0]):
+        iso = parse_markup_date(value)
+        if iso:
+            return iso, f"meta:{key}"
+    for key, value in sorted(_json_ld_dates(soup), key=lambda kv: kv[0] != "datePublished"):
+        iso = parse_markup_date(value)
+        if iso:
+            return iso, f"json-ld:{key}"
+    elsewhere = ["li", "nav", "aside", "footer"]  # an element there dates another page (a related-links list)
+    for tag in soup.find_all(attrs={"itemprop": re.compile(r"^datePublished$", re.IGNORECASE)}):
+        if tag.name != "meta" and tag.find_parent(elsewhere):
+            continue
+        iso = parse_markup_date(str(tag.get("datetime") or tag.get("content") or tag.get_text(" ", strip=True)))
+        if iso:
+            return iso, "itemprop:datePublished"
+    for tag in soup.find_all("time"):
+        if tag.has_attr("pubdate") and not tag.find_parent(elsewhere):
+            iso = parse_markup_date(str(tag.get("datetime") or tag.get_text(" ", strip=True)))
+            if iso:
+                return iso, "time:pubdate"
+    return None, None
+
+
+def url_date(url: str | None) -> str | None:
+    """A full date (year, month, day) in the page's address path, else ``None`` (a weak signal: last but one)."""
+    if not url:
+        return None
+    from urllib.parse import urlsplit
+
+    path = urlsplit(url).path
+    for m in _URL_DATE.finditer(path):
+        mo = next(m.group(g) for g in ("m", "m2", "m3", "m4") if m.group(g))
+        d = next(m.group(g) for g in ("d", "d2", "d3", "d4") if m.group(g))
+        iso = _valid(int(m.group("y")), int(mo), int(d))
+        if iso:
+            return iso
+    return None
+
+
+def _headlines(soup: BeautifulSoup) -> list[str]:
+    """The page's <h1> texts (anchors for the byline under the headline besides the title)."""
+    return [h.get_text(" ", strip=True) for h in soup.find_all("h1")[:3] if h.get_text(strip=True)]
+
+
 def extract(data: bytes) -> Page:
     """The article in one page's bytes: text, title, date, url, and how each was found."""
     import trafilatura
 
-    from .clean import clean_text, find_dateline
+    from .clean import clean_text
 
     html, encoding = decode_page(data)
     soup = BeautifulSoup(html, "html.parser")
@@ -193,7 +344,8 @@ def extract(data: bytes) -> Page:
         warnings.simplefilter("ignore")
         doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False)
     linkless = _without_links(soup)
-    date = _htmldate(linkless, url, extensive=False)
+    markup, markup_how = markup_date(soup)
+    anchors = _headlines(soup)
     full = clean_text(fallback_text(soup))  # all visible text (soup is consumed here)
     text = (doc.text or "") if doc else ""
     if len(re.sub(r"\s+", "", text)) >= _MIN_BODY:
@@ -207,19 +359,45 @@ def extract(data: bytes) -> Page:
         title, how = doc.title.strip(), "trafilatura"
     elif page_title:
         title, how = _strip_site(page_title), "html-title"
+    h1 = headline_in_title(title, anchors) if title else None
+    if h1:  # "Headline - Site": the headline the page itself shows
+        title, how = h1, f"{how}+h1"
     if title:
         found["title"] = how or "unknown"
 
+    date, how = find_date(full.split("\n"), [t for t in (title, *anchors) if t], markup, markup_how, url, linkless)
     if date:
-        found["date"] = "htmldate"
-    else:
-        date = find_dateline(full.split("\n"), title)
-        if date:
-            found["date"] = "dateline"
-        else:
-            date = _htmldate(linkless, url, extensive=True)
-            if date and _written_in(date, full):  # not a year-only guess ("© 2023" -> 2023-01-01)
-                found["date"] = "htmldate:text"
-            else:
-                date = None
+        found["date"] = how or "unknown"
     return Page(text=text, title=title, date=date, url=url, encoding=encoding, found=found)
+
+
+def find_date(lines: list[str], titles: list[str], markup: str | None, markup_how: str | None, url: str | None,
+              linkless: str) -> tuple[str | None, str | None]:
+    """The page's publication date and how it was found, strongest evidence first:
+
+    1. an official document's own date (``成文日期``);
+    2. the date the markup states (publication meta tags, JSON-LD, ``itemprop``/``<time pubdate>``);
+    3. the byline just under the headline;
+    4. a full date in the address;
+    5. htmldate's other markup heuristics on the page without links and lists;
+    6. a dateline near the top or a "posted on" line anywhere;
+    7. htmldate's text search, only when that date is written out in full on the page.
+    """
+    from . import clean as c
+
+    steps = (
+        ("document-date", lambda: c.document_date(lines)),
+        (markup_how, lambda: markup),
+        ("dateline:title", lambda: c.title_dateline(lines, titles)),
+        ("url", lambda: url_date(url)),
+        ("htmldate", lambda: _htmldate(linkless, url, extensive=False)),
+        ("dateline", lambda: c.find_dateline(lines, titles[0] if titles else None)),
+    )
+    for how, get in steps:
+        date = get()
+        if date:
+            return date, how
+    date = _htmldate(linkless, url, extensive=True)
+    if date and _written_in(date, "\n".join(lines)):  # not a year-only guess ("© 2023" -> 2023-01-01)
+        return date, "htmldate:text"
+    return None, None

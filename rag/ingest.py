@@ -112,8 +112,11 @@ def ingest(
             report.skipped.append(item)
             continue
         doc = clean(item)
-        if not doc.text.strip():
-            report.skipped.append(Skipped(item.doc_id, "no text left after cleaning"))
+        if not doc.text.strip():  # only when there was no text, title or date at all (see rag.clean.clean)
+            reason = ("nothing to index: no text, title or date" if not item.text.strip()
+                      else "nothing but page chrome, and no title or date")
+            logger.warning("skipped %s: %s", item.doc_id, reason)
+            report.skipped.append(Skipped(item.doc_id, reason))
             continue
         if doc.doc_id in seen:
             logger.warning("document id %s appears twice; the later one wins", doc.doc_id)

@@ -149,3 +149,26 @@ def test_small_documents_are_not_reported(tmp_path: Path, ingest_hash, caplog) -
     with caplog.at_level(logging.WARNING, logger="rag.sizes"):
         report, _ = ingest_hash(_big(tmp_path, 20))
     assert len(report.added) == 2 and not caplog.records
+
+
+def test_no_article_with_any_text_disappears_at_ingest(tmp_path: Path, ingest_hash, caplog) -> None:  # type: ignore[no-untyped-def]
+    rows = [
+        {"id": "date-only", "text": "2021年11月17日", "date": "2021-11-17"},
+        {"id": "title-only", "text": "", "title": "某地举行春季运动会", "date": "2024-03-05"},
+        {"id": "nothing", "text": "  "},
+        {"id": "chrome", "text": "返回顶部\n分享到"},
+        {"id": "body", "text": "某地今天举行春季运动会，三千人参加。"},
+    ]
+    (tmp_path / "c.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="rag.ingest"):
+        report, index = ingest_hash(tmp_path / "c.jsonl")
+    assert sorted(report.added) == ["body", "date-only", "title-only"]
+    assert {s.path: s.reason for s in report.skipped} == {
+        "nothing": "nothing to index: no text, title or date", "chrome": "nothing but page chrome, and no title or date"}
+    assert {r.getMessage() for r in caplog.records} >= {
+        "skipped nothing: nothing to index: no text, title or date",
+        "skipped chrome: nothing but page chrome, and no title or date"}
+    store = IndexStore.open(index)
+    assert store.document("date-only").text == "2021年11月17日"  # type: ignore[union-attr]
+    assert store.document("title-only").text == "某地举行春季运动会\n2024年3月5日"  # type: ignore[union-attr]
+    store.close()

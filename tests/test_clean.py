@@ -114,3 +114,18 @@ def test_years_written_as_words_count_in_english_text() -> None:
     doc = clean(RawArticle("x", "Simona Halep won the title at Wimbledon in 2019, her second major (after 2018)."))
     assert {2018, 2019} <= set(doc.years)
     assert clean(RawArticle("y", "共有2000多人参加，增长3.2015个百分点。")).years == ()
+
+
+def test_an_article_that_is_only_its_date_keeps_it() -> None:
+    """A passage whose text is only a dateline is not emptied by removing the dateline."""
+    doc = clean(RawArticle("x", "2024年1月29日", {"date": "2024-01-29"}))
+    assert doc.text == "2024年1月29日" and doc.date == "2024-01-29"
+    doc = clean(RawArticle("y", "某市召开质量大会\n2016-04-21 16:25:53 中国质量新闻网"))
+    assert doc.text.strip() and doc.date == "2016-04-21" and "某市召开质量大会" in doc.text
+
+
+def test_title_and_date_with_an_empty_body_are_its_text() -> None:
+    doc = clean(RawArticle("x", "", {"title": "某市召开质量大会", "date": "2024-01-29"}))
+    assert doc.text == "某市召开质量大会\n2024年1月29日" and doc.title == "某市召开质量大会"
+    assert clean(RawArticle("y", "返回顶部\n分享到", {"date": "2020-08"})).text == "2020年8月"  # chrome only, a month
+    assert clean(RawArticle("z", "")).text == "" and clean(RawArticle("w", "返回顶部")).text == ""

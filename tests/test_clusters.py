@@ -82,5 +82,5 @@ def test_show_reports_how_each_field_was_found(ingest_hash, tmp_path: Path, caps
     shown = {d["doc_id"]: d for d in json.loads(capsys.readouterr().out)}
     assert shown[SHENZHEN]["found"]["date"] == "rag.clean (headline, dateline)" and shown[SHENZHEN]["found"]["url"] == "not found"
     page = shown["page.html"]["found"]
-    assert page["text"] == "trafilatura" and page["date"].startswith("htmldate") and page["encoding"] == "utf-8"
+    assert page["text"] == "trafilatura" and page["date"] == "meta:date" and page["encoding"] == "utf-8"
     assert shown["page.html"]["date"] == "2024-09-01"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.clean import clean, find_dateline
-from rag.html import decode_page, drop_layout_rows, extract
+from rag.clean import clean, clean_text, document_date, find_dateline, title_dateline
+from rag.html import decode_page, drop_layout_rows, extract, headline_in_title, markup_date, parse_markup_date, url_date
 from rag.load import RawArticle, Skipped, load
 
 BODY = [
@@ -45,7 +45,7 @@ def test_article_kept_and_chrome_dropped() -> None:
 
 def test_date_is_the_dateline_not_a_related_list_date() -> None:
     p = extract(page().encode("utf-8"))
-    assert p.date == "2023-10-18" and p.found["date"] in ("htmldate", "dateline")
+    assert p.date == "2023-10-18" and p.found["date"] == "dateline:title"
 
 
 def test_no_dateline_no_date_rather_than_a_related_list_date() -> None:
@@ -56,7 +56,7 @@ def test_no_dateline_no_date_rather_than_a_related_list_date() -> None:
 def test_markup_date_wins_and_says_so() -> None:
     meta = "<meta property='article:published_time' content='2023-10-17T08:00:00+08:00'>"
     p = extract(page(head_extra=meta, dateline="").encode("utf-8"))
-    assert p.date == "2023-10-17" and p.found["date"] == "htmldate"
+    assert p.date == "2023-10-17" and p.found["date"] == "meta:article:published_time"
 
 
 def test_declared_gb2312_but_utf8_bytes() -> None:
@@ -104,7 +104,7 @@ def test_loader_records_how_fields_were_found(tmp_path: Path) -> None:
     (tmp_path / "a.html").write_bytes(page(charset="gbk").encode("gbk"))
     (art,) = list(load([tmp_path]))
     assert isinstance(art, RawArticle) and art.is_html
-    assert art.meta["found.encoding"] == "gb18030" and art.meta["found.date"] in ("htmldate", "dateline")
+    assert art.meta["found.encoding"] == "gb18030" and art.meta["found.date"] == "dateline:title"
     doc = clean(art)
     assert doc.date == "2023-10-18" and doc.title == "前三季度居民收入增长"
     assert not [c for c in CHROME if _flat(c) in _flat(doc.text)]
@@ -143,3 +143,107 @@ def test_undeclared_big5_page_is_not_read_as_gb18030() -> None:
     data.decode("gb18030")  # the trap: these bytes are also valid GB18030
     text, enc = decode_page(data)
     assert enc == "big5" and "臺灣地區今年經濟成長率" in text
+
+
+# --- publication dates: markup, the byline under the headline, numeric dates, the address, document dates ---
+
+
+def _soup(html: str):  # type: ignore[no-untyped-def]
+    from bs4 import BeautifulSoup
+
+    return BeautifulSoup(html, "html.parser")
+
+
+def test_markup_dates_published_not_modified() -> None:
+    ld = ('<script type="application/ld+json">{"@context":"https://schema.org","@graph":[{"@type":"NewsArticle",'
+          '"dateModified":"2023-05-02T10:00:00+08:00","datePublished":"2023-04-30T09:00:00+08:00"}]}</script>')
+    assert markup_date(_soup(f"<head>{ld}</head>")) == ("2023-04-30", "json-ld:datePublished")
+    assert markup_date(_soup("<meta property='article:modified_time' content='2023-05-02'>")) == (None, None)
+    both = "<meta name='date' content='2023-06-01'><meta name='PubDate' content='2023-05-31 08:00:00'>"
+    assert markup_date(_soup(both)) == ("2023-05-31", "meta:pubdate")  # the specific tag over the generic one
+    assert markup_date(_soup("<p>刊于<time pubdate datetime='2019-12-24'>平安夜</time></p>")) == ("2019-12-24", "time:pubdate")
+    assert markup_date(_soup("<span itemprop='datePublished' content='2018-03-04'>三月四日</span>")) == (
+        "2018-03-04", "itemprop:datePublished")
+    assert markup_date(_soup("<meta name='pubdate' content='不详'>")) == (None, None)
+    related = "<ul><li><a href='/b'>另一篇</a><span itemprop='datePublished'>2019-01-01</span></li></ul>"
+    assert markup_date(_soup(related + "<time pubdate datetime='2019-12-24'>12月24日</time>")) == (
+        "2019-12-24", "time:pubdate")  # not the related article's date
+
+
+def test_parse_markup_date_formats() -> None:
+    assert parse_markup_date("2022-02-06T12:48:06+00:00") == "2022-02-06"
+    assert parse_markup_date("20220128") == "2022-01-28"
+    assert parse_markup_date("2022/1/8 9:00") == "2022-01-08"
+    assert parse_markup_date("2022年01月28日") == "2022-01-28"
+    assert parse_markup_date("Mon, 07 Feb 2022 12:48:06 GMT") == "2022-02-07"
+    assert parse_markup_date("1644206400") == "2022-02-07"  # a Unix timestamp, read in China time
+    assert parse_markup_date("2022-13-01") is None and parse_markup_date("2999-01-01") is None
+
+
+def test_url_date_patterns() -> None:
+    assert url_date("http://news.example.cn/2005-09/11/content_12345.htm") == "2005-09-11"
+    assert url_date("https://example.com/archive/2005/09/07/543698.aspx") == "2005-09-07"
+    assert url_date("http://paper.example.cn/n1/2023/0110/c1008-32603569.html") == "2023-01-10"
+    assert url_date("http://www.example.gov.cn/zwgk/202201/t20220128_8389416.html") == "2022-01-28"
+    assert url_date("http://blog.example.com/archives.php?date=200506&id=1854") is None  # no day, and a query
+    assert url_date("http://blog.example.com/2756656.html") is None
+    assert url_date("http://example.com/20051399/x.html") is None and url_date(None) is None
+
+
+def test_byline_under_the_headline_beats_a_date_elsewhere_on_the_page() -> None:
+    html = ("<html><head><title>某地举行春季运动会 - 某某网</title></head><body>"
+            "<div class='side'><span class='date'>2024-03-06 08:00</span> 网站公告</div>"
+            "<h1>某地举行春季运动会</h1><div>发布时间：2024年03月05日 | 来源：某某日报</div>"
+            + "".join(f"<p>{s}</p>" for s in BODY) + "</body></html>")
+    p = extract(html.encode("utf-8"))
+    assert p.date == "2024-03-05" and p.found["date"] == "dateline:title"
+
+
+def test_byline_skips_a_related_content_line_under_the_headline() -> None:
+    lines = ["某篇技术文章的标题", "相关推荐文章于 2024-05-07 22:12:13 发布", "作者某某", "于 2024-05-06 15:47:53 发布", "正文。"]
+    assert title_dateline(lines, ["某篇技术文章的标题"]) == "2024-05-06"
+    assert title_dateline(lines, ["不在页面上的标题"]) is None
+
+
+def test_numeric_dates_only_where_the_order_is_certain() -> None:
+    assert find_dateline(["作者：", "来源：", "发布日期：", "9/17/2004 5:54:13 AM"]) == "2004-09-17"
+    assert find_dateline(["发布日期： 7/5/2005 9:23:57 PM"]) == "2005-07-05"  # 12-hour clock: month first
+    assert find_dateline(["发布日期： 17/09/2004"]) == "2004-09-17"  # 17 cannot be a month: day first
+    assert find_dateline(["发表时间：", "06/02/2022 - 13:48"]) is None  # 6 Feb or 2 Jun: not guessed
+
+
+def test_official_document_date_over_the_posting_date() -> None:
+    lines = ["索引号：1234/2022-00001", "成文日期：", "2022年03月01日", "发文字号：某政发〔2022〕1号", "发布日期：", "2022年03月03日"]
+    assert document_date(lines) == "2022-03-01"
+    assert document_date(["发布日期：2022年03月03日"]) is None
+    html = ("<html><head><meta name='PubDate' content='2022-03-03 00:00:00'><title>某市人民政府关于某事的通知</title></head><body>"
+            "<table><tr><td>成文日期：</td><td>2022年03月01日</td><td>发布日期：</td><td>2022年03月03日</td></tr></table>"
+            "<h1>某市人民政府关于某事的通知</h1>" + "".join(f"<p>{s}</p>" for s in BODY) + "</body></html>")
+    p = extract(html.encode("utf-8"))
+    assert p.date == "2022-03-01" and p.found["date"] == "document-date"
+
+
+def test_recommended_reading_ends_the_article() -> None:
+    text = "\n".join([*BODY, "推荐阅读：某地交警开展电动车专项整治", "猜你喜欢"])
+    kept = clean_text(text)
+    assert BODY[-1] in kept and "推荐阅读" not in kept and "专项整治" not in kept
+
+
+def test_a_date_labelled_as_something_else_is_not_the_posting_date() -> None:
+    thread = ["求助：周末去哪里爬山好", "楼主 某网友", "注册时间：2004-3-2", "最后登录 2005-8-20 09:00", "帖子 120",
+              "发表于 2005-8-22 10:23", "大家周末一般去哪里爬山？"]
+    assert title_dateline(thread, ["求助：周末去哪里爬山好"]) == "2005-08-22"
+    assert find_dateline(["某网友", "注册时间：2004-3-2", "正文。"]) is None
+    assert find_dateline(["报名截止日期：2024年5月1日", "发布时间：2024年4月2日"]) == "2024-04-02"
+
+
+def test_headline_in_title() -> None:
+    assert headline_in_title("某地举行春季运动会 - 某某新闻网", ["某地举行春季运动会"]) == "某地举行春季运动会"
+    assert headline_in_title("读书频道 | 新书推荐：春天的故事", ["网站导航", "新书推荐：春天的故事"]) == "新书推荐：春天的故事"
+    assert headline_in_title("某地举行春季运动会", ["某地举行春季运动会"]) is None  # already the headline
+    assert headline_in_title("春天的故事（上）", ["春天的故事"]) is None  # a part of a longer headline, not a site name
+    html = ("<html><head><meta property='og:title' content='某地举行春季运动会 - 某某网'><title>某地举行春季运动会_某某网</title>"
+            "</head><body><h1>某地举行春季运动会</h1>"
+            + "".join(f"<p>{s}</p>" for s in BODY) + "</body></html>")
+    p = extract(html.encode("utf-8"))
+    assert p.title == "某地举行春季运动会" and p.found["title"].endswith("+h1")
