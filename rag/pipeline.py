@@ -19,7 +19,7 @@ from .clusters import Clusters
 from .embed import Embedder, get_embedder
 from .errors import InputError
 from .evidence import Evidence
-from .generate import NOT_FOUND, ChatGenerator, ExtractiveGenerator, Generator, chat_model, embed_with
+from .generators import NOT_FOUND, ChatGenerator, ExtractiveGenerator, Generator, chat_model, embed_with
 from .query import CJK, Query
 from . import temporal
 from .retrieve import LIST_WIDTH, HybridRetriever
