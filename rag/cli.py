@@ -125,7 +125,7 @@ def progress_bar(desc: str, unit: str, disable: bool | None = None) -> Iterator[
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    from .embed import get_embedder
+    from .embedders import get_embedder
     from .ingest import ingest
 
     s = _settings(args, embedder=args.embedder, max_doc_chars=args.max_doc_chars, oversize=args.oversize)

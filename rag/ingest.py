@@ -16,7 +16,7 @@ from . import sizes
 from .chunk import chunk
 from .clean import clean
 from .clusters import Clusters, record_provenance
-from .embed import Embedder
+from .embedders import Embedder
 from .errors import IndexMismatchError
 from .keyword import chunk_tokens
 from .load import RawArticle, Skipped, load

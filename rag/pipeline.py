@@ -16,7 +16,7 @@ from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
 from .cite import check, see_also
 from .clusters import Clusters
-from .embed import Embedder, get_embedder
+from .embedders import Embedder, get_embedder
 from .errors import InputError
 from .evidence import Evidence
 from .generators import NOT_FOUND, ChatGenerator, ExtractiveGenerator, Generator, chat_model, embed_with

@@ -14,7 +14,7 @@ from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from .embed import Embedder
+from .embedders import Embedder
 from .names import lookup as pinyin_names
 from .query import Query, analyze, english_words
 from .stores import DateRange, Ranked, Store

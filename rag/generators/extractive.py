@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..chunk import sentences
-from ..embed import Embedder
+from ..embedders import Embedder
 from ..evidence import Evidence, short_answer
 from ..names import english
 from ..query import CJK, Query
