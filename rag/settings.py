@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
+from .generators import GENERATORS
 
-GENERATORS = ("extractive", "openai", "local")
 DENSE_INDEXES = ("auto", "flat", "hnsw", "ivfpq")
 FUSIONS = ("rrf", "weighted")
 
@@ -49,7 +49,7 @@ class Settings:
         _check(0 <= self.chunk_overlap <= 5, f"chunk_overlap must be 0..5 sentences, got {self.chunk_overlap}")
         _check(self.top_k > 0, f"top_k must be > 0, got {self.top_k}")
         _check(self.candidates >= self.top_k, f"candidates must be >= top_k, got {self.candidates}")
-        _check(self.generator in GENERATORS, f"generator must be one of {GENERATORS}, got {self.generator!r}")
+        _check(self.generator in GENERATORS, f"generator must be one of {tuple(GENERATORS)}, got {self.generator!r}")
         _check(self.dense_index in DENSE_INDEXES, f"dense_index must be one of {DENSE_INDEXES}, got {self.dense_index!r}")
         _check(self.fusion in FUSIONS, f"fusion must be one of {FUSIONS}, got {self.fusion!r}")
         _check(self.oversize in ("truncate", "refuse"), f"oversize must be truncate or refuse, got {self.oversize!r}")

@@ -11,6 +11,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 
 from rag.errors import InputError  # noqa: E402
+from rag.generators import GENERATORS  # noqa: E402
 from rag.pipeline import Assistant  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 
@@ -32,11 +33,7 @@ EXAMPLES = (
     "When was the Baotou city quality development conference held?",
     "顾维中是谁?",
 )
-GENERATOR_CHOICES = [
-    ("抽取式（离线，无需模型）", "extractive"),
-    ("OpenAI 兼容接口", "openai"),
-    ("本地 GGUF 模型", "local"),
-]
+GENERATOR_CHOICES = [(f"{p.label or name}（{p.about}）" if p.about else p.label or name, name) for name, p in GENERATORS.items()]
 DOC_HEADERS = ["文档 ID", "标题", "日期", "来源", "段落", "字数", "转载（同一报道）"]
 
 

@@ -7,11 +7,12 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from rag.generators import GENERATORS
 from rag.types import Answer, Citation, Document, Hit
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 TIMING_LABELS = {"retrieve_ms": "检索", "generate_ms": "生成", "verify_ms": "核验", "total_ms": "总计"}
-GENERATOR_LABELS = {"extractive": "抽取式", "openai": "OpenAI 兼容接口", "local": "本地 GGUF"}
+GENERATOR_LABELS = {name: p.label or name for name, p in GENERATORS.items()}
 FULLTEXT_LIMIT = 60_000  # characters of an article shown inline; longer ones are cut around the quote
 
 DocumentLookup = Callable[[str], Document | None]

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from ..errors import RagError
 from ..library import Library
 from ..pipeline import Assistant
-from ..settings import GENERATORS
+from ..generators import GENERATORS
 from ..store import IndexStore
 from ..types import Answer, Hit
 

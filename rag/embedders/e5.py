@@ -95,6 +95,7 @@ class OnnxE5:
         self.model_file = model_file
         self.id = model_id
         self.dim = 384
+        self.prompts = PROMPTS
         self.batch_size = batch_size
         self.pad_to = pad_to
         self.max_length = max_length
@@ -142,13 +143,13 @@ class OnnxE5:
         return self._encode(texts, PROMPTS["query"])
 
 
-def _e5() -> Embedder:
+def load_e5() -> Embedder:
     from ..convert import FP32_ONNX, ensure_model
 
     return OnnxE5(ensure_model(), FP32_ONNX, "e5:multilingual-e5-small-q4:openvino", runtime="openvino", batch_size=8)
 
 
-def _e5_torch() -> Embedder:
+def load_e5_torch() -> Embedder:
     """The same converted folder through plain sentence-transformers on torch float32 (the reference)."""
     from ..convert import ensure_model
 

@@ -13,6 +13,7 @@ class HashEmbedder:
     def __init__(self, dim: int = 256) -> None:
         self.id = f"hash:{dim}"
         self.dim = dim
+        self.prompts: dict[str, str] = {}
 
     def _one(self, text: str) -> np.ndarray:
         v = np.zeros(self.dim, dtype=np.float32)

