@@ -161,8 +161,7 @@ def _info(args: argparse.Namespace) -> int:
     from .store import IndexStore
 
     store = IndexStore.open(args.index)
-    m = store.manifest
-    print(json.dumps({k: v for k, v in m.items()}, indent=2, ensure_ascii=False))
+    print(json.dumps(store.manifest.to_dict(), indent=2, ensure_ascii=False))
     for d in store.documents():
         print(f"{d['doc_id']}\t{d['date'] or '-'}\t{d['chunks']} chunks\t{d['title'] or ''}")
     return 0

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rag.generators import GENERATORS
+from rag.stores import Manifest
 from rag.types import Answer, Citation, Document, Hit
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
@@ -156,17 +157,17 @@ def sources_json(answer: Answer) -> dict[str, Any]:
     return {k: v for k, v in answer.to_dict().items() if k not in ("question", "text")}
 
 
-def documents_summary(docs: list[dict[str, Any]], manifest: dict[str, Any]) -> str:
+def documents_summary(docs: list[dict[str, Any]], manifest: Manifest) -> str:
     """One line on what is indexed: articles, chunks, date range, embedder."""
     if not docs:
         return "索引为空：请在下方上传文章。"
     dates = sorted(d["date"] for d in docs if d.get("date"))
     span = f"{dates[0]} 至 {dates[-1]}" if dates else "无日期"
     chunks = sum(int(d.get("chunks") or 0) for d in docs)
-    created = str(manifest.get("created", "?"))[:19].replace("T", " ")
+    created = (manifest.created or "?")[:19].replace("T", " ")
     return (
         f"**{len(docs)}** 篇文章 · **{chunks}** 个段落 · 日期 {span} · "
-        f"向量模型 `{manifest.get('embedder', '?')}` · 索引更新于 {created}"
+        f"向量模型 `{manifest.params.embedder}` · 索引更新于 {created}"
     )
 
 

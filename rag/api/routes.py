@@ -35,7 +35,7 @@ def router(service: Service) -> APIRouter:
     def healthz() -> dict[str, Any]:
         """Liveness and what is served (no key needed)."""
         m = service.primary.store.manifest
-        return {"status": "ok", "documents": m["documents"], "chunks": m["chunks"], "embedder": m["embedder"],
+        return {"status": "ok", "documents": m.documents, "chunks": m.chunks, "embedder": m.params.embedder,
                 "version": service.primary.store.path.name}
 
     @r.get("/v1/models", tags=["chat"])
@@ -106,7 +106,7 @@ def router(service: Service) -> APIRouter:
         gone = await service.write(service.library.remove, [doc_id])
         if not gone:
             raise HTTPException(404, _missing(doc_id))
-        return {"deleted": doc_id, "documents": service.primary.store.manifest["documents"]}
+        return {"deleted": doc_id, "documents": service.primary.store.manifest.documents}
 
     @r.post("/v1/documents", tags=["documents"])
     async def upload(files: list[UploadFile] = File(...)) -> JSONResponse:  # noqa: B008
