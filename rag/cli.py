@@ -22,10 +22,6 @@ if TYPE_CHECKING:
 EXAMPLE = "which cities were named in 2015?"
 
 
-def _index_default() -> str:
-    return os.environ.get("RAG_INDEX", "index")
-
-
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rag", description="Question answering over Chinese news archives, with citations.")
     p.add_argument("-v", "--verbose", action="store_true", help="log progress details")
@@ -33,7 +29,8 @@ def _parser() -> argparse.ArgumentParser:
 
     def cmd(name: str, help: str) -> argparse.ArgumentParser:
         c = sub.add_parser(name, help=help)
-        c.add_argument("--index", default=_index_default(), help="index: a folder, a Milvus Lite file (.db) or http(s)://host:port of a Milvus server (default: index/ or $RAG_INDEX)")
+        c.add_argument("--index", help="index: a folder, a Milvus Lite file (.db) or http(s)://host:port of a Milvus server "
+                       "(default: $RAG_INDEX, else index_dir in the settings file, else index/)")
         c.add_argument("--config", help="settings file (TOML); default ./rag.toml if present")
         return c
 
@@ -151,7 +148,7 @@ def _ingest(args: argparse.Namespace) -> int:
 def _remove(args: argparse.Namespace) -> int:
     from .ingest import remove
 
-    gone = remove(args.index, args.doc_ids)
+    gone = remove(_settings(args).index_dir, args.doc_ids)
     for d in args.doc_ids:
         print(f"{'removed' if d in gone else 'not in index'}: {d}")
     return 0 if gone else 1
@@ -160,7 +157,7 @@ def _remove(args: argparse.Namespace) -> int:
 def _info(args: argparse.Namespace) -> int:
     from .store import IndexStore
 
-    store = IndexStore.open(args.index)
+    store = IndexStore.open(_settings(args).index_dir)
     print(json.dumps(store.manifest.to_dict(), indent=2, ensure_ascii=False))
     for d in store.documents():
         print(f"{d['doc_id']}\t{d['date'] or '-'}\t{d['chunks']} chunks\t{d['title'] or ''}")
@@ -168,13 +165,13 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
+    from .clusters import Clusters, provenance
     from .store import IndexStore
 
-    store = IndexStore.open(Path(args.index))
-    from .clusters import Clusters, provenance
-
-    dups = Clusters.load(args.index).duplicates  # doc_id -> the other ids of its reprint cluster
-    how = provenance(args.index)
+    index = _settings(args).index_dir
+    store = IndexStore.open(index)
+    dups = Clusters.load(index).duplicates  # doc_id -> the other ids of its reprint cluster
+    how = provenance(index)
     shown, missing = [], []
     for doc_id in args.doc_ids:
         d = store.document(doc_id)

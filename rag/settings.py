@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import tomllib
+import warnings
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,10 @@ from typing import Any
 from .errors import InputError
 from .generators import GENERATORS
 
+logger = logging.getLogger(__name__)
+
+ENV_NAMES = {"index_dir": "RAG_INDEX"}  # a setting's variable where it is not RAG_<NAME> (the CLI's --index)
+DEPRECATED_ENV = {"RAG_INDEX_DIR": "RAG_INDEX"}  # an old variable -> its one name now; still read, with a warning
 DENSE_INDEXES = ("auto", "flat", "hnsw", "ivfpq")
 FUSIONS = ("rrf", "weighted")
 
@@ -72,12 +78,29 @@ class Settings:
         elif config:
             raise InputError(f"config file not found: {path}")
         for f in fields(cls):
-            env = os.environ.get(f"RAG_{f.name.upper()}")
+            env = _env(env_name(f.name))
             if env is not None:
                 values[f.name] = env
         unknown = set(values) - {f.name for f in fields(cls)}
         _check(not unknown, f"unknown settings: {sorted(unknown)}")
         return cls(**_coerce(values)).with_(**overrides)
+
+
+def env_name(setting: str) -> str:
+    """The environment variable of a setting: ``RAG_INDEX`` for ``index_dir``, else ``RAG_`` + its name."""
+    return ENV_NAMES.get(setting, f"RAG_{setting.upper()}")
+
+
+def _env(name: str) -> str | None:
+    """``name``'s value, or that of the old variable it replaced (with a deprecation warning)."""
+    value = os.environ.get(name)
+    for old in (o for o, new in DEPRECATED_ENV.items() if new == name and o in os.environ):
+        message = f"{old} is deprecated, use {name}" + (f" ({old} is ignored: {name} is set)" if value is not None else "")
+        warnings.warn(message, DeprecationWarning, stacklevel=3)
+        logger.warning("%s", message)
+        if value is None:
+            value = os.environ[old]
+    return value
 
 
 def _coerce(values: dict[str, Any]) -> dict[str, Any]:

@@ -6,18 +6,16 @@ import logging
 import os
 from typing import Any
 
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+import gradio as gr
 
-import gradio as gr  # noqa: E402
+from rag.errors import InputError
+from rag.generators import GENERATORS
+from rag.pipeline import Assistant
+from rag.settings import Settings
 
-from rag.errors import InputError  # noqa: E402
-from rag.generators import GENERATORS  # noqa: E402
-from rag.pipeline import Assistant  # noqa: E402
-from rag.settings import Settings  # noqa: E402
-
-from . import render  # noqa: E402
-from .handlers import MAX_UPLOAD_MB, UPLOAD_SUFFIXES, Handlers  # noqa: E402
-from .style import CSS, JS, theme  # noqa: E402
+from . import render
+from .handlers import MAX_UPLOAD_MB, UPLOAD_SUFFIXES, Handlers
+from .style import CSS, JS, theme
 
 logger = logging.getLogger(__name__)
 
