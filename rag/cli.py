@@ -172,7 +172,8 @@ def _show(args: argparse.Namespace) -> int:
     store = IndexStore.open(index)
     dups = Clusters.load(index).duplicates  # doc_id -> the other ids of its reprint cluster
     how = provenance(index)
-    shown, missing = [], []
+    shown: list[dict[str, Any]] = []
+    missing: list[str] = []
     for doc_id in args.doc_ids:
         d = store.document(doc_id)
         if d is None:

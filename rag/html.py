@@ -7,6 +7,7 @@ import logging
 import re
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 from bs4 import BeautifulSoup
 from charset_normalizer import from_bytes
@@ -82,10 +83,11 @@ def decode_page(data: bytes) -> tuple[str, str]:
 
 
 def _page_url(html: str, soup: BeautifulSoup) -> tuple[str | None, str | None]:
-    for attrs, key, how in (
+    links: tuple[tuple[dict[str, Any], str, str], ...] = (
         ({"rel": "canonical"}, "href", "link:canonical"),
         ({"property": "og:url"}, "content", "meta:og:url"),
-    ):
+    )
+    for attrs, key, how in links:
         tag = soup.find("link" if key == "href" else "meta", attrs=attrs)
         value = tag.get(key) if tag else None
         if isinstance(value, str) and value.startswith(("http://", "https://")):
@@ -191,7 +193,7 @@ def extract(data: bytes) -> Page:
     logging.getLogger("trafilatura").setLevel(logging.CRITICAL)  # it logs ERROR for every page it finds odd
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False)
+        doc: Any = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False)
     linkless = _without_links(soup)
     date = _htmldate(linkless, url, extensive=False)
     full = clean_text(fallback_text(soup))  # all visible text (soup is consumed here)

@@ -10,10 +10,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
+from . import temporal
 from .cite import check, see_also
 from .clusters import Clusters
 from .embedders import Embedder, get_embedder
@@ -21,12 +22,14 @@ from .errors import InputError
 from .evidence import Evidence
 from .generators import NOT_FOUND, Generator, Parts, build_generator
 from .query import CJK, Query
-from . import temporal
 from .retrieve import LIST_WIDTH, HybridRetriever
 from .settings import Settings
-from .store import IndexStore
+from .stores import Store, open_store
 from .timeparse import absolutize, parse_as_of
 from .types import Answer, Hit
+
+if TYPE_CHECKING:
+    from .keyword import KeywordIndex
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +84,7 @@ def check_date(value: str | None, label: str) -> str | None:
 class Assistant:
     """The Python API: ``Assistant.load("index").ask("which cities were named in 2015?")``."""
 
-    def __init__(self, settings: Settings, store: IndexStore, embedder: Embedder) -> None:
+    def __init__(self, settings: Settings, store: Store, embedder: Embedder) -> None:
         self.settings = settings
         self.embedder = embedder
         self._lock = threading.Lock()
@@ -94,11 +97,11 @@ class Assistant:
             | RunnableGenerator(self._answer, name="generate_and_cite")
         )
 
-    def _attach(self, store: IndexStore) -> None:
+    def _attach(self, store: Store) -> None:
         """Build the index-dependent parts over ``store``."""
         s = self.settings
         self.store = store
-        self.evidence = Evidence(store.keyword)
+        self.evidence = Evidence(cast("KeywordIndex", store.keyword))  # it reads only the KeywordStats part
         self.retriever = HybridRetriever(
             store, self.embedder, s.candidates, s.fusion, s.query_expansion, _reranker(s.rerank_model)
         )
@@ -112,7 +115,7 @@ class Assistant:
         """Open the index at ``index_dir`` with settings from defaults, ``rag.toml``, ``RAG_*`` and ``overrides``."""
         settings = Settings.load(**overrides).with_(index_dir=index_dir)
         embedder = get_embedder(settings.embedder)
-        return cls(settings, IndexStore.open(settings.index_dir, embedder.id), embedder)
+        return cls(settings, open_store(settings.index_dir, embedder.id), embedder)
 
     def _parts(self, settings: Settings | None = None) -> Parts:
         """What a generator is built from, over the index attached now."""
@@ -131,7 +134,7 @@ class Assistant:
         """Pick up a new index version (after an ingest or a removal)."""
         with self._lock:
             was_extractive = self.generator is self.extractive
-            self._attach(IndexStore.open(self.settings.index_dir, self.embedder.id))
+            self._attach(open_store(self.settings.index_dir, self.embedder.id))
             if was_extractive:
                 self.generator = self.extractive
 
@@ -143,6 +146,7 @@ class Assistant:
     def ask(self, question: str, history: list[tuple[str, str]] | None = None, **kw: Any) -> Answer:
         """Answer a question; see ``stream`` for the keyword arguments."""
         *_, answer = self.stream(question, history, **kw)
+        assert isinstance(answer, Answer)
         return answer
 
     def stream(

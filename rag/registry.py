@@ -7,7 +7,7 @@ listing the names (CLI help and choices, settings validation, the UI) loads no m
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,8 +27,8 @@ class Plugin:
         if not module or not attr:
             raise ValueError(f"plugin target must be 'module:attribute', got {self.target!r}")
 
-    def load(self) -> Callable[..., Any]:
-        """The constructor (its module imported now)."""
+    def load(self) -> Any:
+        """The constructor: a class or a function (its module imported now)."""
         module, _, attr = self.target.partition(":")
         return getattr(importlib.import_module(module), attr)
 

@@ -73,8 +73,8 @@ class Settings:
         values: dict[str, Any] = {}
         path = Path(config or os.environ.get("RAG_CONFIG") or "rag.toml")
         if path.is_file():
-            with path.open("rb") as f:
-                values.update(tomllib.load(f))
+            with path.open("rb") as file:
+                values.update(tomllib.load(file))
         elif config:
             raise InputError(f"config file not found: {path}")
         for f in fields(cls):

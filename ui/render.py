@@ -204,7 +204,8 @@ def search_results(hits: list[Hit], order: str = "relevance") -> str:
         meta = " · ".join(esc(x) for x in (c.date or "日期不详", c.source, c.doc_id) if x)
         also = f'<div class="src-also" title="{esc(", ".join(h.also))}">另有 {len(h.also)} 篇转载同一报道</div>' if h.also else ""
         cards.append(
-            f'<div class="src-card search-hit" data-doc="{esc(c.doc_id)}"><div class="src-head"><b>{rank}. {esc(c.title or c.doc_id)}</b></div>'
+            f'<div class="src-card search-hit" data-doc="{esc(c.doc_id)}">'
+            f'<div class="src-head"><b>{rank}. {esc(c.title or c.doc_id)}</b></div>'
             f'<div class="src-meta">{meta} · 得分 {h.score:.4f} · {esc("+".join(h.found_by))}</div>{also}'
             f'<div class="src-text">{esc(c.text[:400])}{"…" if len(c.text) > 400 else ""}</div></div>'
         )

@@ -14,7 +14,6 @@ from fastapi import FastAPI
 
 from ..pipeline import Assistant
 from ..settings import Settings
-
 from .guard import Guard, install_errors
 from .routes import router
 from .service import Service

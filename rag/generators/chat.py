@@ -54,9 +54,10 @@ class ChatGenerator:
 def chat_model(base_url: str, model: str, api_key: str, timeout: float) -> Any:
     """A streaming ``ChatOpenAI`` client for an OpenAI-compatible endpoint (never calls tiktoken)."""
     from langchain_openai import ChatOpenAI
+    from pydantic import SecretStr
 
     return ChatOpenAI(
-        base_url=base_url, model=model, api_key=api_key, timeout=timeout, max_retries=0, temperature=0, streaming=True
+        base_url=base_url, model=model, api_key=SecretStr(api_key), timeout=timeout, max_retries=0, temperature=0, streaming=True
     )
 
 

@@ -68,7 +68,9 @@ class Manifest:
     format: int = FORMAT_VERSION
     extra: dict[str, Any] = field(default_factory=dict)
 
-    _ORDER: ClassVar[tuple[str, ...]] = ("backend", "dense_index_type", "keyword", "tokenizer", "documents", "chunks", "created", "segments", "dead", "compacted")
+    _ORDER: ClassVar[tuple[str, ...]] = (
+        "backend", "dense_index_type", "keyword", "tokenizer", "documents", "chunks", "created", "segments", "dead", "compacted",
+    )
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form: the format, the parameters flat, then the rest (fields that are ``None`` left out)."""

@@ -30,9 +30,7 @@ from .. import dense
 from ..errors import IndexMismatchError
 from ..keyword import TOKENIZER_ID, KeywordIndex, SegmentedKeyword, chunk_tokens
 from ..types import Chunk, Document
-from .base import (
-    FORMAT_VERSION, DateRange, IndexParams, Manifest, NewDocument, Ranked, SegmentRef, check_embedder, no_index, summary_row,
-)
+from .base import FORMAT_VERSION, DateRange, IndexParams, Manifest, NewDocument, Ranked, SegmentRef, check_embedder, no_index, summary_row
 
 logger = logging.getLogger(__name__)
 
@@ -205,7 +203,10 @@ class LocalStore:
 
     def document(self, doc_id: str) -> Document | None:
         rows = self._doc_rows("SELECT doc_id, text, title, date, source, url, years FROM documents WHERE doc_id = ?", (doc_id,))
-        return Document(*rows[0][:6], years=tuple(json.loads(rows[0][6]))) if rows else None
+        if not rows:
+            return None
+        doc_id, text, title, date, source, url, years = rows[0]
+        return Document(doc_id, text, title, date, source, url, years=tuple(json.loads(years)))
 
     def documents(self) -> list[dict[str, Any]]:
         """A summary row per document, newest first."""
@@ -301,16 +302,16 @@ def _write_locked(
     )
     if compact:
         written = [_write_segment(index_dir, [(seg, dead[n]) for n, seg in zip(names, segs)], added, params, retokenize=stale)]
-        gone: dict[str, list[str]] = {}
+        tombstones: dict[str, list[str]] = {}
     else:
         empty = {n for n, seg in zip(names, segs)  # a segment whose documents are all gone is dropped
                  if dead[n] and seg.db.execute("SELECT count(*) FROM documents").fetchone()[0] <= len(dead[n])}
         kept = [n for n in names if n not in empty]
         written = [_adopt(index_dir, n) for n in kept]
-        gone = {a: sorted(dead[n]) for a, n in zip(written, kept) if dead[n]}
+        tombstones = {a: sorted(dead[n]) for a, n in zip(written, kept) if dead[n]}
         if added:
             written.append(_write_segment(index_dir, [], added, params))
-    return _commit(index_dir, written, gone, params, old, compacted=compact)
+    return _commit(index_dir, written, tombstones, params, old, compacted=compact)
 
 
 def _adopt(index_dir: Path, name: str) -> str:
