@@ -21,6 +21,7 @@ from rag.errors import IndexMismatchError, IndexNotFoundError, InputError, RagEr
 from rag.ingest import ingest, remove
 from rag.retrieve import HybridRetriever
 from rag.store import IndexStore
+from rag.stores import STORES, kind_of
 
 from .conftest import SEEDS, SHENZHEN
 
@@ -76,13 +77,22 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv.stop()
 
 
-@pytest.fixture(params=["folder", "lite", "server"])
+@pytest.fixture(params=list(STORES))  # every registered backend (a new one needs a line in _location)
 def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "folder":
+    where = _location(request.param, tmp_path, request)
+    assert kind_of(where)[0] == request.param
+    return where
+
+
+def _location(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """A fresh index location of backend ``kind``."""
+    if kind == "local":
         return str(tmp_path / "index")
-    if request.param == "lite":
+    if kind == "milvus-lite":
         return str(tmp_path / "m.db")
-    return f"{request.getfixturevalue('server').uri}/t{uuid.uuid4().hex[:10]}"
+    if kind == "milvus":
+        return f"{request.getfixturevalue('server').uri}/t{uuid.uuid4().hex[:10]}"
+    raise AssertionError(f"no test location for the registered store {kind!r}: add one here")
 
 
 @pytest.fixture()
