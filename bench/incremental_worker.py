@@ -36,7 +36,7 @@ def _latency(index: Path, embedder, qs: list[str]) -> dict:  # type: ignore[no-u
         t = time.perf_counter()
         r.search(r.analyze(q), 5)
         times.append((time.perf_counter() - t) * 1000)
-    segments = len(store.manifest.get("segments", [None]))
+    segments = len(store.manifest.segments or [None])
     store.close()
     return {"p50_ms": round(pct(times, 50), 2), "p95_ms": round(pct(times, 95), 2), "segments": segments, "n": len(times)}
 
@@ -61,14 +61,14 @@ def main() -> None:
     embedder.embed_documents(["热身 warm-up"])
     qs = queries(a.queries)
     before = IndexStore.open(a.index, embedder.id).manifest
-    out: dict = {"chunks_before": before["chunks"], "documents_before": before["documents"], "load_before": load_avg()}
+    out: dict = {"chunks_before": before.chunks, "documents_before": before.documents, "load_before": load_avg()}
 
     t = time.perf_counter()
     rep = ingest([new], a.index, embedder, 300, 1)
     out["add"] = {"seconds": round(time.perf_counter() - t, 2), "embed_seconds": round(rep.embed_seconds, 2),
                   "added": len(rep.added), "chunks_embedded": rep.chunks_embedded}
     m = IndexStore.open(a.index).manifest
-    out["add"].update(segments=len(m["segments"]), compacted=m["compacted"], chunks_after=m["chunks"])
+    out["add"].update(segments=len(m.segments or ()), compacted=m.compacted, chunks_after=m.chunks)
     out["latency_with_delta"] = _latency(a.index, embedder, qs)
 
     ids = [d for d in rep.added]
@@ -76,7 +76,7 @@ def main() -> None:
     gone = remove(a.index, ids, embedder.id)
     out["remove"] = {"seconds": round(time.perf_counter() - t, 2), "removed": len(gone)}
     m = IndexStore.open(a.index).manifest
-    out["remove"].update(segments=len(m["segments"]), compacted=m["compacted"], chunks_after=m["chunks"])
+    out["remove"].update(segments=len(m.segments or ()), compacted=m.compacted, chunks_after=m.chunks)
     out["latency_with_tombstones"] = _latency(a.index, embedder, qs)
 
     local.COMPACT_SHARE = -1.0  # force the full rewrite: the cost of every write before segments
@@ -85,7 +85,7 @@ def main() -> None:
     out["full_rewrite"] = {"seconds": round(time.perf_counter() - t, 2), "embed_seconds": round(rep.embed_seconds, 2),
                            "added": len(rep.added), "chunks_after": rep.chunks}
     m = IndexStore.open(a.index).manifest
-    out["full_rewrite"].update(segments=len(m["segments"]), compacted=m["compacted"])
+    out["full_rewrite"].update(segments=len(m.segments or ()), compacted=m.compacted)
     out["latency_compacted"] = _latency(a.index, embedder, qs)
     out["speedup"] = round(out["full_rewrite"]["seconds"] / out["add"]["seconds"], 1)
     out.update(peak_rss_mb=round(peak_rss_mb(), 1), load_after=load_avg(), index=str(a.index), embedder_id=embedder.id)

@@ -51,7 +51,7 @@ def main() -> None:
     subprocess.run([sys.executable, "-c", f"from rag.stores import copy_index; copy_index({str(a.index)!r}, {str(a.out)!r})"], check=True)
     secs = time.perf_counter() - t
     manifest = IndexStore.open(a.out).manifest
-    out["insert"] = {"chunks": manifest["chunks"], "seconds": round(secs, 1), "chunks_per_s": round(manifest["chunks"] / secs, 1)}
+    out["insert"] = {"chunks": manifest.chunks, "seconds": round(secs, 1), "chunks_per_s": round(manifest.chunks / secs, 1)}
     out["db_file_mb"] = round(sum(f.stat().st_size for f in a.out.rglob("*") if f.is_file()) / 2**20 if a.out.is_dir()
                               else a.out.stat().st_size / 2**20, 1)
     embedder = get_embedder(a.embedder)

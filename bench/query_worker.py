@@ -126,9 +126,9 @@ def main() -> None:
         {
             "index": str(a.index),
             "chunks": len(store),
-            "documents": store.manifest["documents"],
-            "dense_index_type": store.manifest.get("dense_index_type"),
-            "synthetic": store.manifest.get("synthetic"),
+            "documents": store.manifest.documents,
+            "dense_index_type": store.manifest.dense_index_type,
+            "synthetic": store.manifest.extra.get("synthetic"),
             "open_s": round(open_s, 2),
             "assistant_load_s": round(load_s, 2),
             "warm_s": round(warm_s, 2),

@@ -81,7 +81,7 @@ def planted(rows: list[dict], rng: random.Random) -> tuple[list[tuple[str, str, 
     of: dict[str, str] = {}
     n = 0
     for i, r in enumerate(originals):
-        for j in range(2 if i < 8 else 3):
+        for _ in range(2 if i < 8 else 3):
             headline, page = reprint(r.get("title") or "", r["text"], r.get("date") or "", n, rng)
             rid = f"reprint-{n:02d}-of-{r['id']}"
             doc = clean(RawArticle(rid, page))
@@ -152,7 +152,6 @@ def embed_cost(docs: list[tuple[str, str, str]], n: int = 40) -> dict:
     sample = docs[:: max(1, len(docs) // n)][:n]
     chunks = [c for d, title, text in sample for c in chunk(Document(d, text, title=title), s.chunk_size, s.chunk_overlap)]
     _, spent = embed_batches([embedding_text(c) for c in chunks], emb)
-    t = time.perf_counter()
     for d, _, text in sample:
         ReprintIndex().add(d, text)
     return {"embedder": emb.id, "sample_docs": len(sample), "chunks": len(chunks), "embed_ms_per_doc": 1000 * spent / len(sample)}

@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import ROOT, WORK, load_avg, machine, run_worker  # noqa: E402
 
+
 def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')} load {' '.join(map(str, load_avg()))}] {msg}", file=sys.stderr, flush=True)
 

@@ -31,6 +31,7 @@ import logging
 import re
 import sqlite3
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +51,8 @@ def build(real: Path, out: Path, size: int, dense_kind: str = "auto", seed: int 
     from rag import dense
     from rag.chunk import sentences
     from rag.keyword import TOKENIZER_ID, KeywordIndex, tokenize
-    from rag.store import _SCHEMA, FORMAT_VERSION, _retokenize, current_version
+    from rag.store import _SCHEMA, _retokenize, current_version
+    from rag.stores import Manifest
 
     rng = np.random.default_rng(seed)
     version = current_version(real)
@@ -210,19 +212,12 @@ def build(real: Path, out: Path, size: int, dense_kind: str = "auto", seed: int 
     timings["dense_build_s"] = time.perf_counter() - t
     dense.save(index, work / "dense.faiss")
     del index
-    params = {k: manifest[k] for k in ("embedder", "dim", "chunk_size", "chunk_overlap")}
-    new_manifest = {
-        "format": FORMAT_VERSION,
-        **params,
-        "dense_index": dense_kind,
-        "dense_index_type": kind,
-        "tokenizer": TOKENIZER_ID,
-        "documents": counts[0],
-        "chunks": counts[1],
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "synthetic": {"real_chunks": n_real, **stats, "vector_alpha": alpha, "seed": seed, "pool_sentences": len(pool_text)},
-    }
-    (work / "manifest.json").write_text(json.dumps(new_manifest, indent=2, ensure_ascii=False))
+    real_params = Manifest.from_dict(manifest).params
+    new_manifest = Manifest(  # a version folder that is its own single segment (no segments list), as format 1 wrote
+        replace(real_params, dense_index=dense_kind), counts[0], counts[1], tokenizer=TOKENIZER_ID, dense_index_type=kind,
+        extra={"synthetic": {"real_chunks": n_real, **stats, "vector_alpha": alpha, "seed": seed, "pool_sentences": len(pool_text)}},
+    )
+    (work / "manifest.json").write_text(json.dumps(new_manifest.to_dict(), indent=2, ensure_ascii=False))
     (out / "CURRENT").write_text(work.name)
     exact = None
     if checks:

@@ -23,7 +23,7 @@ from pathlib import Path
 from bs4 import BeautifulSoup
 
 from ..clean import clean
-from ..html import decode_page, extract
+from ..html import decode_page
 from ..load import RawArticle, decode, read_file
 
 Extracted = tuple  # (text, title, date) or (text, title, date, found): found = how each field was found

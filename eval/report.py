@@ -96,7 +96,8 @@ def markdown(report: Report) -> str:
         "| config | retrieval | answer | citation P | citation R | refusal |",
         "|---|---|---|---|---|---|",
         *(
-            f"| {name} | {n['mrr']} | {n['answer_accuracy']} | {n['citation_precision']} | {n['citation_recall']} | {n['refusal_accuracy']} |"
+            f"| {name} | {n['mrr']} | {n['answer_accuracy']} | {n['citation_precision']} | {n['citation_recall']} "
+            f"| {n['refusal_accuracy']} |"
             for name, groups in report.summary.items()
             for n in [groups["all"]["n"]]
         ),

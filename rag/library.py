@@ -40,14 +40,14 @@ class Library:
         """Add or update the articles in ``paths`` with the index's own chunking, then reload."""
         a = self.assistant
         with self.lock:
-            m = a.store.manifest
+            built = a.store.manifest.params
             report = ingest(
                 paths,
                 index_dir=a.settings.index_dir,
                 embedder=a.embedder,
-                chunk_size=int(m["chunk_size"]),
-                chunk_overlap=int(m["chunk_overlap"]),
-                dense_index=m.get("dense_index", a.settings.dense_index),
+                chunk_size=built.chunk_size,
+                chunk_overlap=built.chunk_overlap,
+                dense_index=built.dense_index,
                 progress=progress,
             )
             a.reload()

@@ -91,7 +91,7 @@ def build_server(assistant: Assistant) -> MCPServer:
 
 def serve_stdio(settings: Settings) -> None:
     """``rag mcp``: load the index (printing nothing on stdout), then serve MCP over stdio until stdin closes."""
-    from .embed import get_embedder
+    from .embedders import get_embedder
     from .store import IndexStore
 
     with contextlib.redirect_stdout(sys.stderr):

@@ -10,27 +10,31 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
+from . import temporal
 from .cite import check, see_also
 from .clusters import Clusters
-from .embed import Embedder, get_embedder
+from .embedders import Embedder, get_embedder
 from .errors import InputError
 from .evidence import Evidence
-from .generate import NOT_FOUND, ChatGenerator, ExtractiveGenerator, Generator, chat_model, embed_with
+from .generators import NOT_FOUND, Generator, Parts, build_generator
 from .query import CJK, Query
-from . import temporal
 from .retrieve import LIST_WIDTH, HybridRetriever
 from .settings import Settings
-from .store import IndexStore
+from .stores import Store, open_store
 from .timeparse import absolutize, parse_as_of
 from .types import Answer, Hit
+
+if TYPE_CHECKING:
+    from .keyword import KeywordIndex
 
 logger = logging.getLogger(__name__)
 
 MAX_QUESTION = 2000
+FALLBACK = "extractive"  # answers when the chosen generator fails or cites nothing, and writes the temporal answers
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _FOLLOW_UP = re.compile(r"它|他们|她们|这些|那些|其中|该|此|上述|\b(?:it|they|them|those|these|that|there|he|she)\b", re.I)
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
@@ -80,7 +84,7 @@ def check_date(value: str | None, label: str) -> str | None:
 class Assistant:
     """The Python API: ``Assistant.load("index").ask("which cities were named in 2015?")``."""
 
-    def __init__(self, settings: Settings, store: IndexStore, embedder: Embedder) -> None:
+    def __init__(self, settings: Settings, store: Store, embedder: Embedder) -> None:
         self.settings = settings
         self.embedder = embedder
         self._lock = threading.Lock()
@@ -93,15 +97,15 @@ class Assistant:
             | RunnableGenerator(self._answer, name="generate_and_cite")
         )
 
-    def _attach(self, store: IndexStore) -> None:
+    def _attach(self, store: Store) -> None:
         """Build the index-dependent parts over ``store``."""
         s = self.settings
         self.store = store
-        self.evidence = Evidence(store.keyword)
+        self.evidence = Evidence(cast("KeywordIndex", store.keyword))  # it reads only the KeywordStats part
         self.retriever = HybridRetriever(
             store, self.embedder, s.candidates, s.fusion, s.query_expansion, _reranker(s.rerank_model)
         )
-        self.extractive = ExtractiveGenerator(self.evidence, embed_with(self.embedder), learned=s.answer_selector == "learned")
+        self.extractive = build_generator(FALLBACK, self._parts())
         self.clusters = Clusters.load(s.index_dir)  # reprints: one article per story in every result
         if not self.clusters.hashes and len(store):
             logger.info("no reprint clusters beside %s yet: the next `rag ingest` makes them", s.index_dir)
@@ -111,27 +115,26 @@ class Assistant:
         """Open the index at ``index_dir`` with settings from defaults, ``rag.toml``, ``RAG_*`` and ``overrides``."""
         settings = Settings.load(**overrides).with_(index_dir=index_dir)
         embedder = get_embedder(settings.embedder)
-        return cls(settings, IndexStore.open(settings.index_dir, embedder.id), embedder)
+        return cls(settings, open_store(settings.index_dir, embedder.id), embedder)
+
+    def _parts(self, settings: Settings | None = None) -> Parts:
+        """What a generator is built from, over the index attached now."""
+        retriever = self.retriever
+        return Parts(settings or self.settings, self.evidence, self.embedder, lambda: retriever.doc_dates)
 
     def use_generator(self, name: str, **llm: Any) -> None:
-        """Switch generator at run time (``extractive``, ``openai`` or ``local``); LLM settings may change too."""
-        self.settings = self.settings.with_(generator=name, **llm)
-        s = self.settings
-        if name == "extractive":
-            self.generator = self.extractive
-            return
-        base_url = s.llm_base_url
-        if name == "local":
-            from .local_llm import ensure_server
+        """Switch generator at run time (a name of ``rag.generators.GENERATORS``); LLM settings may change too.
 
-            base_url = ensure_server(s.local_model_path)
-        self.generator = ChatGenerator(chat_model(base_url, s.llm_model, s.llm_api_key, s.llm_timeout), name)
+        A generator that cannot be built raises and leaves the current one (and the settings) in place."""
+        settings = self.settings.with_(generator=name, **llm)
+        generator = self.extractive if name == FALLBACK else build_generator(name, self._parts(settings))
+        self.settings, self.generator = settings, generator
 
     def reload(self) -> None:
         """Pick up a new index version (after an ingest or a removal)."""
         with self._lock:
             was_extractive = self.generator is self.extractive
-            self._attach(IndexStore.open(self.settings.index_dir, self.embedder.id))
+            self._attach(open_store(self.settings.index_dir, self.embedder.id))
             if was_extractive:
                 self.generator = self.extractive
 
@@ -143,6 +146,7 @@ class Assistant:
     def ask(self, question: str, history: list[tuple[str, str]] | None = None, **kw: Any) -> Answer:
         """Answer a question; see ``stream`` for the keyword arguments."""
         *_, answer = self.stream(question, history, **kw)
+        assert isinstance(answer, Answer)
         return answer
 
     def stream(
@@ -247,13 +251,13 @@ class Assistant:
             yield from pieces
         elif hits:
             try:
-                for piece in self._generate(generator, query, hits, turn.history):
+                for piece in generator.generate(query, hits, turn.history):
                     pieces.append(piece)
                     yield piece
             except Exception as e:  # an LLM endpoint down, slow or broken must not break the answer
                 logger.warning("generator %s failed: %s", generator.name, e)
                 turn.warnings.append(f"{generator.name} generator failed ({_short(e)}); answered extractively instead")
-                generator, pieces = self.extractive, list(self._generate(self.extractive, query, hits, turn.history))
+                generator, pieces = self.extractive, list(self.extractive.generate(query, hits, turn.history))
                 yield from pieces
         turn.timings["generate_ms"] = _ms(t)
         t = time.perf_counter()
@@ -262,7 +266,7 @@ class Assistant:
         if checked is not None and generator is not self.extractive and not checked.citations:
             turn.warnings.append(f"{generator.name} answer had no supported citation; answered extractively instead")
             generator = self.extractive
-            text = "".join(self._generate(self.extractive, query, hits, turn.history)).strip()
+            text = "".join(self.extractive.generate(query, hits, turn.history)).strip()
             checked = check(text, hits, self._similarity) if text else None
         turn.timings["verify_ms"] = _ms(t)
         turn.timings["total_ms"] = _ms(turn.started)
@@ -273,11 +277,6 @@ class Assistant:
         if checked.uncited:
             warnings.append(f"{checked.uncited} sentence(s) of the answer have no supporting citation")
         yield Answer(turn.question, checked.text, checked.citations, False, [], warnings, turn.timings, generator.name)
-
-    def _generate(self, generator: Generator, query: Query, hits: list[Hit], history: list[tuple[str, str]]) -> Iterator[str]:
-        if generator is self.extractive:
-            return self.extractive.generate(query, hits, history, doc_years=self.retriever.doc_dates)
-        return generator.generate(query, hits, history)
 
     def _similarity(self, claims: list[str], passages: list[str]) -> Any:
         a = self.embedder.embed_queries(claims)

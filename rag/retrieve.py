@@ -14,7 +14,7 @@ from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from .embed import Embedder
+from .embedders import Embedder
 from .names import lookup as pinyin_names
 from .query import Query, analyze, english_words
 from .stores import DateRange, Ranked, Store
@@ -97,7 +97,7 @@ class HybridRetriever:
         if "bm25" in modes:
             ranked["bm25"] = self.store.keyword_search(query.keyword_text, n, where)
         scores, found_by = self._fuse(ranked)
-        ids = sorted(scores, key=scores.get, reverse=True)
+        ids = sorted(scores, key=lambda c: scores[c], reverse=True)
         hits = []
         for c in self.store.chunks(ids):
             if not self._in_range(c.doc_id, date_from, date_to):  # exact semantics, whatever the backend pushed down
@@ -143,6 +143,7 @@ class HybridRetriever:
         return YEAR_BOOST["mentioned"] if set(years) & set(mentioned) else 1.0
 
     def _rerank(self, question: str, hits: list[Hit]) -> list[Hit]:
+        assert self.reranker is not None
         scores = np.asarray(self.reranker.predict([(question, h.chunk.text) for h in hits]), dtype=np.float32)
         order = np.argsort(-scores)
         return [Hit(hits[i].chunk, float(scores[i]), hits[i].found_by + ("rerank",)) for i in order]

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import tomllib
+import warnings
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
 from .errors import InputError
+from .generators import GENERATORS
 
-GENERATORS = ("extractive", "openai", "local")
+logger = logging.getLogger(__name__)
+
+ENV_NAMES = {"index_dir": "RAG_INDEX"}  # a setting's variable where it is not RAG_<NAME> (the CLI's --index)
+DEPRECATED_ENV = {"RAG_INDEX_DIR": "RAG_INDEX"}  # an old variable -> its one name now; still read, with a warning
 DENSE_INDEXES = ("auto", "flat", "hnsw", "ivfpq")
 FUSIONS = ("rrf", "weighted")
 
@@ -49,7 +55,7 @@ class Settings:
         _check(0 <= self.chunk_overlap <= 5, f"chunk_overlap must be 0..5 sentences, got {self.chunk_overlap}")
         _check(self.top_k > 0, f"top_k must be > 0, got {self.top_k}")
         _check(self.candidates >= self.top_k, f"candidates must be >= top_k, got {self.candidates}")
-        _check(self.generator in GENERATORS, f"generator must be one of {GENERATORS}, got {self.generator!r}")
+        _check(self.generator in GENERATORS, f"generator must be one of {tuple(GENERATORS)}, got {self.generator!r}")
         _check(self.dense_index in DENSE_INDEXES, f"dense_index must be one of {DENSE_INDEXES}, got {self.dense_index!r}")
         _check(self.fusion in FUSIONS, f"fusion must be one of {FUSIONS}, got {self.fusion!r}")
         _check(self.oversize in ("truncate", "refuse"), f"oversize must be truncate or refuse, got {self.oversize!r}")
@@ -67,17 +73,34 @@ class Settings:
         values: dict[str, Any] = {}
         path = Path(config or os.environ.get("RAG_CONFIG") or "rag.toml")
         if path.is_file():
-            with path.open("rb") as f:
-                values.update(tomllib.load(f))
+            with path.open("rb") as file:
+                values.update(tomllib.load(file))
         elif config:
             raise InputError(f"config file not found: {path}")
         for f in fields(cls):
-            env = os.environ.get(f"RAG_{f.name.upper()}")
+            env = _env(env_name(f.name))
             if env is not None:
                 values[f.name] = env
         unknown = set(values) - {f.name for f in fields(cls)}
         _check(not unknown, f"unknown settings: {sorted(unknown)}")
         return cls(**_coerce(values)).with_(**overrides)
+
+
+def env_name(setting: str) -> str:
+    """The environment variable of a setting: ``RAG_INDEX`` for ``index_dir``, else ``RAG_`` + its name."""
+    return ENV_NAMES.get(setting, f"RAG_{setting.upper()}")
+
+
+def _env(name: str) -> str | None:
+    """``name``'s value, or that of the old variable it replaced (with a deprecation warning)."""
+    value = os.environ.get(name)
+    for old in (o for o, new in DEPRECATED_ENV.items() if new == name and o in os.environ):
+        message = f"{old} is deprecated, use {name}" + (f" ({old} is ignored: {name} is set)" if value is not None else "")
+        warnings.warn(message, DeprecationWarning, stacklevel=3)
+        logger.warning("%s", message)
+        if value is None:
+            value = os.environ[old]
+    return value
 
 
 def _coerce(values: dict[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from .embed import Embedder
+from .embedders import Embedder
 from .load import Skipped
 from .types import Chunk, Document
 

@@ -30,16 +30,24 @@ TIMELINE_DEPTH, TIMELINE_ITEMS = 60, 10  # chunks searched for a timeline; stori
 Search = Callable[[str, int, str | None, str | None], list[Hit]]  # (text, k, date_from, date_to) -> hits
 
 _ORDER = re.compile(r"(?:时间|先后)顺序|按时间(?:先后)?排[列序]|\bin (?:what|which|chronological) order\b", re.I)
-_COMPARE = re.compile(r"(?:哪个|哪一个|哪件|哪一件|哪项|哪一项|哪起|哪一起|谁)[^，。？?]{0,8}?(更早|最早|先|更晚|最晚|后)|(更早|最早|更晚|最晚)(?:发生)?的是"
+_COMPARE = re.compile(r"(?:哪个|哪一个|哪件|哪一件|哪项|哪一项|哪起|哪一起|谁)[^，。？?]{0,8}?(更早|最早|先|更晚|最晚|后)"
+                      r"|(更早|最早|更晚|最晚)(?:发生)?的是"
                       r"|which (?:came|happened|was) (first|earlier|later|last)|which .{0,30}\b(earlier|first|later|last)\b", re.I)
 _SAME = re.compile(r"(?:是|在)?同一(天|日|个?月|年|周)|同(月|年|日|天)")
 _ANCHOR = re.compile(r"^(.{4,80}?)(?:的)?(当天|当日|同一天|那天|当月|当年)[，,、]?\s*(.+)$")
-_TIMELINE = re.compile(r"时间线|时间轴|大事记|来龙去脉|发展历程|历程|演变|经过|\btimeline\b|\bwhat happened (?:with|to|in) .+ (?:from|between|since)\b|\bhistory of\b", re.I)
+_TIMELINE = re.compile(r"时间线|时间轴|大事记|来龙去脉|发展历程|历程|演变|经过|\btimeline\b"
+                       r"|\bwhat happened (?:with|to|in) .+ (?:from|between|since)\b|\bhistory of\b", re.I)
 _COUNT = re.compile(r"(?:多少|几)篇(?:新闻|报道|文章|稿件)?|报道了?(?:多少|几)次|\bhow many (?:articles|reports|stories|news)\b", re.I)
-_TAIL = re.compile(r"[，,、]?\s*(?:这(?:两|三|几|些)个?(?:事件|事情|新闻)?中?|以上|上述)?[，,、]?\s*(?:哪一个|哪个|哪件|哪项)?(?:事件|事情)?"
+_TAIL = re.compile(r"[，,、]?\s*(?:这(?:两|三|几|些)个?(?:事件|事情|新闻)?中?|以上|上述)?"
+                   r"[，,、]?\s*(?:哪一个|哪个|哪件|哪项)?(?:事件|事情)?"
                    r"(?:是|在)?(?:更早|最早|更晚|最晚|先|后)?(?:发生|举行|进行|出现|宣布|发布)?(?:的|得)?(?:更早|最早|更晚|最晚)?(?:发生)?的?[？?。]?$")
-_TOPIC_ZH = re.compile(r"(?:有|共有)?(?:多少|几)篇(?:新闻|报道|文章|稿件)?(?:提到|提及|报道了?|涉及|关于)?|提到|提及|报道了?(?:多少|几)次|的时间线|时间线|时间轴|大事记|来龙去脉|的?发展历程|历程|的演变|的经过")
-_Q_WORDS = re.compile(r"[？?。！!]|请问|是什么|有哪些|怎样|如何|what happened (?:with|to|in)|how many (?:articles|reports|stories|news)(?: (?:mention|mentioned|about|on|covered))?|timeline of|the history of|history of|from \d{4} to \d{4}|between \d{4} and \d{4}|\bin \d{4}\b|\bwere there\b|\bdid\b", re.I)
+_TOPIC_ZH = re.compile(r"(?:有|共有)?(?:多少|几)篇(?:新闻|报道|文章|稿件)?(?:提到|提及|报道了?|涉及|关于)?|提到|提及|报道了?(?:多少|几)次"
+                       r"|的时间线|时间线|时间轴|大事记|来龙去脉|的?发展历程|历程|的演变|的经过")
+_Q_WORDS = re.compile(r"[？?。！!]|请问|是什么|有哪些|怎样|如何|what happened (?:with|to|in)"
+                      r"|how many (?:articles|reports|stories|news)(?: (?:mention|mentioned|about|on|covered))?"
+                      r"|timeline of|the history of|history of|from \d{4} to \d{4}|between \d{4} and \d{4}"
+                      r"|\bin \d{4}\b|\bwere there\b|\bdid\b",
+                      re.I)
 
 
 @dataclass(frozen=True)
@@ -316,7 +324,8 @@ def render(p: Plan, ev: Evidence, lang: str = "zh") -> Iterator[str]:
         else:
             if not ev.dated:
                 return
-            yield f"Timeline of {p.topic} ({len(ev.dated)} reports, oldest first):\n" if en else f"“{p.topic}”的时间线（{len(ev.dated)}篇报道，按时间先后）：\n"
+            yield (f"Timeline of {p.topic} ({len(ev.dated)} reports, oldest first):\n" if en
+                   else f"“{p.topic}”的时间线（{len(ev.dated)}篇报道，按时间先后）：\n")
         for _, n, d, s, e in ev.dated:
             yield f"{_zh_date(d)}：{ev.hits[n - 1].chunk.text[s:e]}[{n}]\n"
 

@@ -225,7 +225,8 @@ def _pass(text: str, as_of: date) -> list[tuple[int, int, date, date, str, bool]
 
     for m in re.finditer(rf"((?:19|20)\d{{2}}|[一二〇零三四五六七八九]{{4}})\s*年(?:度)?{_PART}", text):
         year(m)
-    for m in re.finditer(r"(?:\b(?:in|of|since|before|after|during|by|until)\s+|(?<![\d\-/.]))((?:19|20)\d{2})(?![\d年\-/.%])(?!\s*(?:个|名|人|元|万|亿|件|家|次|条|km|kg|m\b))()", text, re.I):
+    for m in re.finditer(r"(?:\b(?:in|of|since|before|after|during|by|until)\s+|(?<![\d\-/.]))((?:19|20)\d{2})(?![\d年\-/.%])"
+                         r"(?!\s*(?:个|名|人|元|万|亿|件|家|次|条|km|kg|m\b))()", text, re.I):
         year(m)
 
     # relative years: 去年, 今年年初, 去年7月, 前年12月5日
@@ -288,7 +289,8 @@ def _pass(text: str, as_of: date) -> list[tuple[int, int, date, date, str, bool]
         back = 1 if (m.group(1) == "上" or (m.group(2) or "").lower() == "last") else 0
         q0 = _add_months(date(as_of.year, 3 * ((as_of.month - 1) // 3) + 1, 1), -3 * back)
         add(m, q0, _add_months(q0, 3) - timedelta(days=1), "quarter", True)
-    for m in re.finditer(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a|an|a couple of|a few|several)\s+(years?|months?|weeks?|days?)\s+ago\b", text, re.I):
+    for m in re.finditer(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a|an|a couple of|a few|several)"
+                         r"\s+(years?|months?|weeks?|days?)\s+ago\b", text, re.I):
         ago(m)
 
     # windows up to as_of: 近两年, 近三个月, 过去五年, 最近一周, in the past 3 years, over the last two months
@@ -312,7 +314,9 @@ def _pass(text: str, as_of: date) -> list[tuple[int, int, date, date, str, bool]
         if m.group(0).startswith("前") and not m.group(1):
             continue
         window(m)
-    for m in re.finditer(r"\b(?:in|over|during|within)\s+the\s+(?:past|last)\s+(\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|few|couple of)?\s*(years?|months?|weeks?|days?)\b", text, re.I):
+    for m in re.finditer(r"\b(?:in|over|during|within)\s+the\s+(?:past|last)\s+"
+                         r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|few|couple of)?"
+                         r"\s*(years?|months?|weeks?|days?)\b", text, re.I):
         window(m)
 
     # this/last week, month, day; month-day in the as-of year
@@ -376,14 +380,14 @@ def resolve(text: str, as_of: str | date | None = None) -> list[DateRange]:
     day = parse_as_of(as_of)
     found = _until(text, _pass(text, day))
     found.sort(key=lambda f: (f[0], -(f[1] - f[0])))
-    out: list[DateRange] = []
+    out: list[tuple[int, DateRange]] = []
     taken: list[tuple[int, int]] = []
     for s, e, lo, hi, gran, rel in sorted(found, key=lambda f: -(f[1] - f[0])):
         if any(s < te and ts < e for ts, te in taken):
             continue
         taken.append((s, e))
-        out.append((s, DateRange(lo, hi, text[s:e].strip(), gran, rel)))  # type: ignore[arg-type]
-    return [r for _, r in sorted(out, key=lambda x: x[0])]  # type: ignore[index]
+        out.append((s, DateRange(lo, hi, text[s:e].strip(), gran, rel)))
+    return [r for _, r in sorted(out, key=lambda x: x[0])]
 
 
 def question_range(text: str, as_of: str | date | None = None) -> DateRange | None:
@@ -402,7 +406,8 @@ def absolutize(text: str, as_of: str | date | None = None) -> str:
     day = parse_as_of(as_of)
     found = _until(text, _pass(text, day))
     zh = bool(re.search(r"[\u4e00-\u9fff]", text))
-    out, taken = [], []
+    out: list[tuple[int, int, str]] = []
+    taken: list[tuple[int, int]] = []
     for s, e, lo, hi, gran, rel in sorted(found, key=lambda f: -(f[1] - f[0])):
         if not rel or any(s < te and ts < e for ts, te in taken):
             continue

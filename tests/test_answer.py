@@ -118,7 +118,10 @@ def test_chinese_question_answered_with_exact_span(assistant) -> None:  # type: 
 
 @pytest.mark.parametrize(
     ("question", "message"),
-    [("2019年新命名的全国质量强市示范城市有哪些?", "资料库中没有找到相关信息"), ("Who is the mayor of Taizhou?", "The archive does not contain this")],
+    [
+        ("2019年新命名的全国质量强市示范城市有哪些?", "资料库中没有找到相关信息"),
+        ("Who is the mayor of Taizhou?", "The archive does not contain this"),
+    ],
 )
 def test_unanswerable_questions_are_refused(assistant, question: str, message: str) -> None:  # type: ignore[no-untyped-def]
     answer = assistant.ask(question)

@@ -200,14 +200,3 @@ def test_convert_refuses_an_unknown_source_and_leaves_nothing(tmp_path: Path) ->
 def test_cache_location_follows_xdg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert convert.model_dir().is_relative_to(tmp_path / "rag-news")
-
-
-def test_import_changes_no_environment() -> None:
-    import os
-    import subprocess
-    import sys
-
-    code = "import os; before = dict(os.environ); import rag.embed, rag.convert; print(dict(os.environ) == before)"
-    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
-    assert out.stdout.strip() == "True"

@@ -91,7 +91,8 @@ def test_second_run_uses_the_cache_through_the_cli(
 ) -> None:
     monkeypatch.setenv("RAG_CACHE_DIR", str(cache))
     out = tmp_path / "again"
-    code = cli_main(["eval", "--dataset", str(dataset), "--corpus", str(SEEDS), "--configs", "bm25,naive", "--limit", "2", "--out", str(out)])
+    args = ["--dataset", str(dataset), "--corpus", str(SEEDS), "--configs", "bm25,naive", "--limit", "2", "--out", str(out)]
+    code = cli_main(["eval", *args])
     assert code == 0
     printed = capsys.readouterr().out
     assert f"{dataset}:2: skipped" in printed and "hit@5" in printed and "bm25" in printed

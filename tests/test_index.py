@@ -15,6 +15,7 @@ import pytest
 from rag.errors import IndexMismatchError, IndexNotFoundError
 from rag.ingest import ingest, remove
 from rag.store import IndexStore
+from rag.stores import Manifest
 
 from .conftest import ROOT, SEEDS, SHENZHEN
 
@@ -35,6 +36,10 @@ def _docs(index: Path) -> set[str]:
         store.close()
 
 
+def _segments(store) -> list[str]:  # type: ignore[no-untyped-def]
+    return [s.path for s in store.manifest.segments or ()]
+
+
 def _chunk_counts(store):  # type: ignore[no-untyped-def]
     return [(d["doc_id"], n) for d in store.documents() for n in range(d["chunks"])]
 
@@ -43,10 +48,11 @@ def test_manifest_describes_the_index(ingest_hash) -> None:  # type: ignore[no-u
     report, index = ingest_hash(SEEDS)
     store = IndexStore.open(index)
     m = store.manifest
-    assert (m["embedder"], m["dim"], m["chunk_size"], m["chunk_overlap"]) == ("hash:256", 256, 300, 1)
-    assert (m["documents"], m["chunks"]) == (5, report.chunks) and m["format"] == 2
-    assert (store.path / "manifest.json").is_file() and len(m["segments"]) == 1
-    names = {p.name for p in (index / m["segments"][0]["path"]).iterdir()}
+    assert (m.params.embedder, m.params.dim, m.params.chunk_size, m.params.chunk_overlap) == ("hash:256", 256, 300, 1)
+    assert (m.documents, m.chunks) == (5, report.chunks) and m.format == 2 and m.segments is not None
+    assert (store.path / "manifest.json").is_file() and len(m.segments) == 1
+    assert Manifest.from_dict(json.loads((store.path / "manifest.json").read_text())) == m  # the file is the typed manifest
+    names = {p.name for p in (index / m.segments[0].path).iterdir()}
     assert {"chunks.sqlite", "vectors.npy", "dense.faiss", "bm25"} <= names
     assert not [p for p in index.rglob("*") if p.suffix in (".pkl", ".pickle")]
 
@@ -86,7 +92,7 @@ def test_removed_document_is_never_retrieved(ingest_hash) -> None:  # type: igno
     retriever = HybridRetriever(store, HashEmbedder())
     hits = retriever.search(retriever.analyze("顾维中 泰州市市场监管局 杭州国际博览中心"), 20)
     assert hits and all(h.chunk.doc_id != "003_0397e52ffcd671d1.txt" for h in hits)
-    assert store.document("003_0397e52ffcd671d1.txt") is None and store.manifest["documents"] == 4
+    assert store.document("003_0397e52ffcd671d1.txt") is None and store.manifest.documents == 4
 
 
 def test_prune_drops_documents_whose_files_are_gone(ingest_hash, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -162,7 +168,7 @@ def test_index_from_an_older_tokenizer_is_retokenized_without_embedding(ingest_h
     (folder / "game.txt").write_text("Console versions were released the following year.", encoding="utf-8")
     _, index = ingest_hash(folder)
     old = IndexStore.open(index)
-    manifest = {**old.manifest, "tokenizer": "jieba-search+cjk-bigrams/1"}  # what an earlier version wrote
+    manifest = {**old.manifest.to_dict(), "tokenizer": "jieba-search+cjk-bigrams/1"}  # what an earlier version wrote
     (old.path / "manifest.json").write_text(json.dumps(manifest))
     with sqlite3.connect(old.segments[0].path / "chunks.sqlite") as db:
         db.execute("UPDATE chunks SET tokens = 'console versions released following year'")
@@ -170,7 +176,7 @@ def test_index_from_an_older_tokenizer_is_retokenized_without_embedding(ingest_h
     old.close()
     report, _ = ingest_hash(folder)
     new = IndexStore.open(index)
-    assert report.chunks_embedded == 0 and new.path != old.path and new.manifest["tokenizer"] == TOKENIZER_ID
+    assert report.chunks_embedded == 0 and new.path != old.path and new.manifest.tokenizer == TOKENIZER_ID
     assert (new.segments[0].vectors() == vectors).all()
     assert "releas" in new.segments[0].db.execute("SELECT tokens FROM chunks").fetchone()[0].split()
 
@@ -186,14 +192,14 @@ def test_small_writes_add_a_segment_and_tombstone_without_rebuilding(ingest_hash
     for f in SEEDS.iterdir():
         (folder / f.name).write_bytes(f.read_bytes())
     _, index = ingest_hash(folder)
-    base = IndexStore.open(index).manifest["segments"][0]["path"]
+    base = _segments(IndexStore.open(index))[0]
     stamp = (index / base / "dense.faiss").stat().st_mtime_ns
     (folder / "new.txt").write_text("2016年3月,独角兽质量大会在聊城召开。", encoding="utf-8")
     report, _ = ingest_hash(folder)
     store = IndexStore.open(index)
     m = store.manifest
-    assert report.added == ["new.txt"] and report.chunks_embedded == 1 and not m["compacted"]
-    assert [s["path"] for s in m["segments"]][0] == base and len(m["segments"]) == 2
+    assert report.added == ["new.txt"] and report.chunks_embedded == 1 and not m.compacted
+    assert _segments(store)[0] == base and len(_segments(store)) == 2
     assert (index / base / "dense.faiss").stat().st_mtime_ns == stamp  # the big segment was not rewritten
     retriever = HybridRetriever(store, HashEmbedder())
     assert retriever.search(retriever.analyze("独角兽质量大会"), 1, modes=("bm25",))[0].chunk.doc_id == "new.txt"
@@ -202,16 +208,16 @@ def test_small_writes_add_a_segment_and_tombstone_without_rebuilding(ingest_hash
     assert remove(index, ["new.txt", SHENZHEN]) == ["new.txt", SHENZHEN]
     store = IndexStore.open(index)
     m = store.manifest
-    assert [s["path"] for s in m["segments"]] == [base] and m["dead"] == {base: [SHENZHEN]}  # new.txt's segment is dropped
+    assert _segments(store) == [base] and m.dead == {base: [SHENZHEN]}  # new.txt's segment is dropped
     retriever = HybridRetriever(store, HashEmbedder())
     for q in ("独角兽质量大会", "质量强市示范城市 南京 泸州"):
         hits = retriever.search(retriever.analyze(q), 50)
         assert all(h.chunk.doc_id not in ("new.txt", SHENZHEN) for h in hits), q
     assert store.document(SHENZHEN) is None and SHENZHEN not in {d["doc_id"] for d in store.documents()}
-    assert not store.chunks([f"{SHENZHEN}#0", "new.txt#0"]) and m["documents"] == 4
+    assert not store.chunks([f"{SHENZHEN}#0", "new.txt#0"]) and m.documents == 4
 
     again, _ = ingest_hash(folder)  # the removed files are still there: they come back, into a new segment
-    assert sorted(again.added) == sorted(["new.txt", SHENZHEN]) and IndexStore.open(index).manifest["documents"] == 6
+    assert sorted(again.added) == sorted(["new.txt", SHENZHEN]) and IndexStore.open(index).manifest.documents == 6
 
 
 def test_large_write_compacts_into_one_segment(ingest_hash, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -223,7 +229,7 @@ def test_large_write_compacts_into_one_segment(ingest_hash, tmp_path: Path) -> N
         (folder / f.name).write_bytes(f.read_bytes())
     report, _ = ingest_hash(folder)
     store = IndexStore.open(index)
-    assert store.manifest["compacted"] and len(store.manifest["segments"]) == 1 and report.documents == 6
+    assert store.manifest.compacted and len(_segments(store)) == 1 and report.documents == 6
     assert len([p for p in (index / "segments").iterdir()]) == 1  # the replaced segment was pruned
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from rag.cite import check
-from rag.generate import ChatGenerator, chat_model
 from rag.errors import ModelDownloadError, ModelError
+from rag.generate import ChatGenerator, chat_model
 from rag.local_llm import ensure_server, fetch_model, join_parts
 from rag.query import analyze
 from rag.settings import Settings

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from rag.cite import supported_short
-from rag.short import short_answer
 from rag.names import english, lookup
 from rag.query import analyze
 from rag.select import CANDIDATES, FEATURES, Selector, Trees, default_selector, featurize
+from rag.short import short_answer
 
 from .conftest import CITIES
 

@@ -21,6 +21,7 @@ from rag.errors import IndexMismatchError, IndexNotFoundError, InputError, RagEr
 from rag.ingest import ingest, remove
 from rag.retrieve import HybridRetriever
 from rag.store import IndexStore
+from rag.stores import STORES, kind_of
 
 from .conftest import SEEDS, SHENZHEN
 
@@ -76,13 +77,22 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv.stop()
 
 
-@pytest.fixture(params=["folder", "lite", "server"])
+@pytest.fixture(params=list(STORES))  # every registered backend (a new one needs a line in _location)
 def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "folder":
+    where = _location(request.param, tmp_path, request)
+    assert kind_of(where)[0] == request.param
+    return where
+
+
+def _location(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """A fresh index location of backend ``kind``."""
+    if kind == "local":
         return str(tmp_path / "index")
-    if request.param == "lite":
+    if kind == "milvus-lite":
         return str(tmp_path / "m.db")
-    return f"{request.getfixturevalue('server').uri}/t{uuid.uuid4().hex[:10]}"
+    if kind == "milvus":
+        return f"{request.getfixturevalue('server').uri}/t{uuid.uuid4().hex[:10]}"
+    raise AssertionError(f"no test location for the registered store {kind!r}: add one here")
 
 
 @pytest.fixture()
@@ -103,7 +113,7 @@ def test_ingest_describes_itself_and_finds_the_article(location: str, news: Path
     report = ingest([news], location, hash_embedder, 300, 1)
     store = IndexStore.open(location, hash_embedder.id)
     m = store.manifest
-    assert (m["embedder"], m["dim"], m["chunk_size"], m["documents"], m["chunks"]) == ("hash:256", 256, 300, 5, report.chunks)
+    assert (m.params.embedder, m.params.dim, m.params.chunk_size, m.documents, m.chunks) == ("hash:256", 256, 300, 5, report.chunks)
     assert SHENZHEN in _bm25_docs(store, ZH, 3)
     assert store.keyword.df("城市") > 0 and "城市" in store.keyword.vocab and store.keyword.size == report.chunks
     assert {d["doc_id"] for d in store.documents()} == {p.name for p in SEEDS.iterdir()}
@@ -143,7 +153,7 @@ def test_removed_article_is_gone_everywhere(location: str, news: Path, hash_embe
 
     r = HybridRetriever(store, HashEmbedder())
     assert all(h.chunk.doc_id != SHENZHEN for h in r.search(r.analyze(ZH), 50))
-    assert store.manifest["documents"] == 4
+    assert store.manifest.documents == 4
 
 
 def test_date_filter(location: str, news: Path, hash_embedder) -> None:  # type: ignore[no-untyped-def]
@@ -191,7 +201,7 @@ def test_engine_down_is_a_clear_error_and_loses_nothing(server: Server, news: Pa
     finally:
         server.start()  # the same data folder: a restart
     store = IndexStore.open(uri, hash_embedder.id)
-    assert store.manifest["documents"] == 5 and SHENZHEN in store.doc_hashes()
+    assert store.manifest.documents == 5 and SHENZHEN in store.doc_hashes()
     assert ingest([news], uri, hash_embedder, 300, 1).added == ["new.txt"]
 
 
@@ -203,6 +213,6 @@ def test_lite_file_open_elsewhere_is_a_clear_error(tmp_path: Path, news: Path, h
         cmd = [str(Path(sys.executable).with_name("rag")), "info", "--index", str(db)]
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
         assert r.returncode == 2 and "open in another process" in r.stderr
-        assert IndexStore.open(db).manifest["documents"] == 5  # the same process may open it again
+        assert IndexStore.open(db).manifest.documents == 5  # the same process may open it again
     finally:
         held.close()

@@ -6,10 +6,10 @@ from datetime import date
 
 import pytest
 
+from rag import temporal
 from rag.errors import InputError
 from rag.temporal import plan
 from rag.types import Chunk, Hit
-from rag import temporal
 
 BAOTOU = "002_b7bf3aecb8f9b87f.txt"
 LIAOCHENG = "001_601d5aada0628d2c.txt"

@@ -11,13 +11,12 @@ import pytest
 
 pytest.importorskip("gradio")
 
+from rag.errors import InputError  # noqa: E402
+from rag.pipeline import check_date  # noqa: E402
+from rag.types import Answer, Citation  # noqa: E402
 from rag.ui import render  # noqa: E402
 from rag.ui.app import parse_auth  # noqa: E402
-from rag.pipeline import check_date  # noqa: E402
 from rag.ui.handlers import Handlers  # noqa: E402
-
-from rag.errors import InputError  # noqa: E402
-from rag.types import Answer, Citation  # noqa: E402
 
 from . import ui_fixtures  # noqa: E402
 from .conftest import CITIES, ROOT, SHENZHEN  # noqa: E402
@@ -159,6 +158,7 @@ def test_api_reports_bad_input_as_a_message(ui_url: str) -> None:
 
 def test_uploads_over_the_size_limit_are_refused(ui_url: str) -> None:
     import httpx
+
     from rag.ui.handlers import MAX_UPLOAD_MB
 
     big = b"x" * (MAX_UPLOAD_MB * 2**20 + 1)
@@ -168,6 +168,7 @@ def test_uploads_over_the_size_limit_are_refused(ui_url: str) -> None:
 
 def test_basic_auth_guards_the_app_and_the_api(ui_assistant: Any) -> None:
     from gradio_client import Client
+
     from rag.ui import build_app, launch
 
     app = build_app(ui_assistant)

@@ -6,17 +6,16 @@ import logging
 import os
 from typing import Any
 
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+import gradio as gr
 
-import gradio as gr  # noqa: E402
+from rag.errors import InputError
+from rag.generators import GENERATORS
+from rag.pipeline import Assistant
+from rag.settings import Settings
 
-from rag.errors import InputError  # noqa: E402
-from rag.pipeline import Assistant  # noqa: E402
-from rag.settings import Settings  # noqa: E402
-
-from . import render  # noqa: E402
-from .handlers import MAX_UPLOAD_MB, UPLOAD_SUFFIXES, Handlers  # noqa: E402
-from .style import CSS, JS, theme  # noqa: E402
+from . import render
+from .handlers import MAX_UPLOAD_MB, UPLOAD_SUFFIXES, Handlers
+from .style import CSS, JS, theme
 
 logger = logging.getLogger(__name__)
 
@@ -32,11 +31,7 @@ EXAMPLES = (
     "When was the Baotou city quality development conference held?",
     "顾维中是谁?",
 )
-GENERATOR_CHOICES = [
-    ("抽取式（离线，无需模型）", "extractive"),
-    ("OpenAI 兼容接口", "openai"),
-    ("本地 GGUF 模型", "local"),
-]
+GENERATOR_CHOICES = [(f"{p.label or name}（{p.about}）" if p.about else p.label or name, name) for name, p in GENERATORS.items()]
 DOC_HEADERS = ["文档 ID", "标题", "日期", "来源", "段落", "字数", "转载（同一报道）"]
 
 

@@ -7,11 +7,13 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from rag.generators import GENERATORS
+from rag.stores import Manifest
 from rag.types import Answer, Citation, Document, Hit
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 TIMING_LABELS = {"retrieve_ms": "检索", "generate_ms": "生成", "verify_ms": "核验", "total_ms": "总计"}
-GENERATOR_LABELS = {"extractive": "抽取式", "openai": "OpenAI 兼容接口", "local": "本地 GGUF"}
+GENERATOR_LABELS = {name: p.label or name for name, p in GENERATORS.items()}
 QUOTE_HOVER = 240  # characters of a quoted span shown when hovering its [n]
 _SHORT_LINE = re.compile(r"^((?:答|Answer)[:：][^\n]*)(?:\n|$)")
 FULLTEXT_LIMIT = 60_000  # characters of an article shown inline; longer ones are cut around the quote
@@ -181,17 +183,17 @@ def sources_json(answer: Answer) -> dict[str, Any]:
     return {k: v for k, v in answer.to_dict().items() if k not in ("question", "text")}
 
 
-def documents_summary(docs: list[dict[str, Any]], manifest: dict[str, Any]) -> str:
+def documents_summary(docs: list[dict[str, Any]], manifest: Manifest) -> str:
     """One line on what is indexed: articles, chunks, date range, embedder."""
     if not docs:
         return "索引为空：请在下方上传文章。"
     dates = sorted(d["date"] for d in docs if d.get("date"))
     span = f"{dates[0]} 至 {dates[-1]}" if dates else "无日期"
     chunks = sum(int(d.get("chunks") or 0) for d in docs)
-    created = str(manifest.get("created", "?"))[:19].replace("T", " ")
+    created = (manifest.created or "?")[:19].replace("T", " ")
     return (
         f"**{len(docs)}** 篇文章 · **{chunks}** 个段落 · 日期 {span} · "
-        f"向量模型 `{manifest.get('embedder', '?')}` · 索引更新于 {created}"
+        f"向量模型 `{manifest.params.embedder}` · 索引更新于 {created}"
     )
 
 
@@ -228,7 +230,8 @@ def search_results(hits: list[Hit], order: str = "relevance") -> str:
         meta = " · ".join(esc(x) for x in (c.date or "日期不详", c.source, c.doc_id) if x)
         also = f'<div class="src-also" title="{esc(", ".join(h.also))}">另有 {len(h.also)} 篇转载同一报道</div>' if h.also else ""
         cards.append(
-            f'<div class="src-card search-hit" data-doc="{esc(c.doc_id)}"><div class="src-head"><b>{rank}. {esc(c.title or c.doc_id)}</b></div>'
+            f'<div class="src-card search-hit" data-doc="{esc(c.doc_id)}">'
+            f'<div class="src-head"><b>{rank}. {esc(c.title or c.doc_id)}</b></div>'
             f'<div class="src-meta">{meta} · 得分 {h.score:.4f} · {esc("+".join(h.found_by))}</div>{also}'
             f'<div class="src-text">{esc(c.text[:400])}{"…" if len(c.text) > 400 else ""}</div></div>'
         )

@@ -14,7 +14,6 @@ from fastapi import FastAPI
 
 from ..pipeline import Assistant
 from ..settings import Settings
-
 from .guard import Guard, install_errors
 from .routes import router
 from .service import Service
@@ -57,7 +56,7 @@ def run(app: FastAPI, host: str = "127.0.0.1", port: int = 8000, api_key: str | 
 
 def load_assistant(settings: Settings) -> Assistant:
     """The ``Assistant`` over ``settings.index_dir``, warmed up so the first caller does not wait for models."""
-    from ..embed import get_embedder
+    from ..embedders import get_embedder
     from ..store import IndexStore
 
     embedder = get_embedder(settings.embedder)

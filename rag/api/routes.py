@@ -34,9 +34,10 @@ def router(service: Service) -> APIRouter:
     @r.get("/healthz", tags=["health"])
     def healthz() -> dict[str, Any]:
         """Liveness and what is served (no key needed)."""
-        m = service.primary.store.manifest
-        return {"status": "ok", "documents": m["documents"], "chunks": m["chunks"], "embedder": m["embedder"],
-                "version": service.primary.store.path.name}
+        store = service.primary.store
+        m = store.manifest
+        version = getattr(getattr(store, "path", None), "name", None) or m.created  # a folder's live version, else when written
+        return {"status": "ok", "documents": m.documents, "chunks": m.chunks, "embedder": m.params.embedder, "version": version}
 
     @r.get("/v1/models", tags=["chat"])
     def models() -> dict[str, Any]:
@@ -106,7 +107,7 @@ def router(service: Service) -> APIRouter:
         gone = await service.write(service.library.remove, [doc_id])
         if not gone:
             raise HTTPException(404, _missing(doc_id))
-        return {"deleted": doc_id, "documents": service.primary.store.manifest["documents"]}
+        return {"deleted": doc_id, "documents": service.primary.store.manifest.documents}
 
     @r.post("/v1/documents", tags=["documents"])
     async def upload(files: list[UploadFile] = File(...)) -> JSONResponse:  # noqa: B008

@@ -53,7 +53,9 @@ class Filters(BaseModel):
     k: int | None = Field(None, ge=1, le=MAX_K, description=f"passages to retrieve, 1..{MAX_K}")
     date_from: str | None = Field(None, description="earliest article date: YYYY, YYYY-MM or YYYY-MM-DD")
     date_to: str | None = Field(None, description="latest article date: YYYY, YYYY-MM or YYYY-MM-DD")
-    as_of: str | None = Field(None, description="the day the question is asked on, YYYY-MM-DD (default today): 去年, last month... resolve against it")
+    as_of: str | None = Field(
+        None, description="the day the question is asked on, YYYY-MM-DD (default today): 去年, last month... resolve against it"
+    )
 
     @field_validator("as_of")
     @classmethod

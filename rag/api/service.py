@@ -17,10 +17,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from ..errors import RagError
+from ..generators import GENERATORS
 from ..library import Library
 from ..pipeline import Assistant
-from ..settings import GENERATORS
-from ..store import IndexStore
+from ..stores import Store
 from ..types import Answer, Hit
 
 logger = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ def default_workers() -> int:
     return int(os.environ.get("RAG_API_WORKERS") or min(4, os.cpu_count() or 2))
 
 
-def urls_of(store: IndexStore, doc_ids: list[str]) -> Urls:
+def urls_of(store: Store, doc_ids: list[str]) -> Urls:
     """The article URL of each document id (``None`` when the article has none)."""
     out: Urls = {}
     for d in dict.fromkeys(doc_ids):
@@ -60,7 +60,7 @@ class Service:
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="rag-index")
         self._pending = 0
         self._lock = threading.Lock()
-        self._store: IndexStore | None = None
+        self._store: Store | None = None
         self._variants: dict[str, Assistant] = {}
 
     # ---- generators -------------------------------------------------------------------------

@@ -7,18 +7,104 @@ removed, so every backend can use it as its primary key. One small file per back
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection
-from dataclasses import dataclass
-from typing import Any, Protocol
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
-from ..errors import IndexMismatchError
+from ..errors import IndexMismatchError, IndexNotFoundError
 from ..types import Chunk, Document
 
 FORMAT_VERSION = 2  # the local layout with segments; format 1 (one folder) is still read
-MANIFEST_KEYS = ("embedder", "dim", "chunk_size", "chunk_overlap", "dense_index")
 Ranked = list[tuple[str, float]]  # (chunk id, score), best first
+
+
+@dataclass(frozen=True)
+class IndexParams:
+    """How an index is built: which embedder (its id and dimension), the chunking and the dense index asked for."""
+
+    embedder: str
+    dim: int
+    chunk_size: int
+    chunk_overlap: int
+    dense_index: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.dim < 1:
+            raise ValueError(f"dim must be >= 1, got {self.dim}")
+        if self.chunk_size < 1:
+            raise ValueError(f"chunk_size must be >= 1, got {self.chunk_size}")
+
+
+@dataclass(frozen=True)
+class SegmentRef:
+    """One segment of a local index version: its folder (relative to the index) and its chunk count."""
+
+    path: str
+    chunks: int | None = None
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What an index says about itself; each store writes its own (``manifest.json``, a Milvus collection property).
+
+    ``segments``, ``dead`` and ``compacted`` belong to the local store (``segments`` is ``None`` for a version
+    folder that is its own single segment); ``extra`` keeps the keys this version does not know.
+    """
+
+    params: IndexParams
+    documents: int
+    chunks: int
+    tokenizer: str | None = None
+    dense_index_type: str | None = None
+    backend: str | None = None
+    keyword: str | None = None
+    created: str = field(default_factory=lambda: time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    segments: tuple[SegmentRef, ...] | None = None
+    dead: dict[str, list[str]] | None = None
+    compacted: bool | None = None
+    format: int = FORMAT_VERSION
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    _ORDER: ClassVar[tuple[str, ...]] = (
+        "backend", "dense_index_type", "keyword", "tokenizer", "documents", "chunks", "created", "segments", "dead", "compacted",
+    )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: the format, the parameters flat, then the rest (fields that are ``None`` left out)."""
+        out: dict[str, Any] = {"format": self.format, **asdict(self.params)}
+        for name in self._ORDER:
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = [asdict(s) for s in value] if name == "segments" else value
+        return {**out, **self.extra}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Manifest:
+        """Read the JSON form (without ``dense_index`` or ``tokenizer``, as early versions wrote it: the defaults)."""
+        params = IndexParams(
+            str(data["embedder"]), int(data["dim"]), int(data["chunk_size"]), int(data["chunk_overlap"]),
+            str(data.get("dense_index", "auto")),
+        )
+        segments = data.get("segments")
+        known = {"format", *(f.name for f in fields(IndexParams)), *cls._ORDER}
+        return cls(
+            params=params,
+            documents=int(data.get("documents", 0)),
+            chunks=int(data.get("chunks", 0)),
+            tokenizer=data.get("tokenizer"),
+            dense_index_type=data.get("dense_index_type"),
+            backend=data.get("backend"),
+            keyword=data.get("keyword"),
+            created=str(data.get("created", "")),
+            segments=None if segments is None else tuple(SegmentRef(s["path"], s.get("chunks")) for s in segments),
+            dead=None if data.get("dead") is None else {k: list(v) for k, v in data["dead"].items()},
+            compacted=data.get("compacted"),
+            format=int(data.get("format", 1)),
+            extra={k: v for k, v in data.items() if k not in known},
+        )
 
 
 @dataclass(frozen=True)
@@ -57,8 +143,13 @@ class KeywordStats(Protocol):
 class Store(Protocol):
     """One open index: search by vector and by keywords, fetch chunks and documents, describe itself."""
 
-    manifest: dict[str, Any]
-    keyword: KeywordStats
+    @property
+    def manifest(self) -> Manifest:
+        """What the index says about itself (``IndexNotFoundError`` while nothing was written)."""
+        ...
+
+    @property
+    def keyword(self) -> KeywordStats: ...
 
     def __len__(self) -> int: ...
 
@@ -84,18 +175,18 @@ class Store(Protocol):
     @property
     def stale_tokens(self) -> bool: ...
 
-    def write(self, remove: set[str], added: list[NewDocument], params: dict[str, Any], rebuild: bool = False) -> dict[str, Any]:
-        """Remove the documents ``remove``, add ``added``, atomically; return the new manifest."""
+    def write(self, remove: set[str], added: list[NewDocument], params: IndexParams, rebuild: bool = False) -> Manifest:
+        """Remove the documents ``remove``, add ``added``, atomically; write and return the new manifest."""
         ...
 
     def close(self) -> None: ...
 
 
-def check_embedder(where: str, manifest: dict[str, Any], embedder_id: str | None) -> None:
+def check_embedder(where: str, manifest: Manifest, embedder_id: str | None) -> None:
     """Refuse an index built with another embedder than ``embedder_id``."""
-    if embedder_id and manifest.get("embedder") != embedder_id:
+    if embedder_id and manifest.params.embedder != embedder_id:
         raise IndexMismatchError(
-            f"index at {where} was built with embedder {manifest.get('embedder')!r}, not {embedder_id!r}: "
+            f"index at {where} was built with embedder {manifest.params.embedder!r}, not {embedder_id!r}: "
             "use the same embedder setting or rebuild with `rag ingest --rebuild`"
         )
 
@@ -103,3 +194,8 @@ def check_embedder(where: str, manifest: dict[str, Any], embedder_id: str | None
 def summary_row(doc_id: str, title: str | None, date: str | None, source: str | None, chunks: int, chars: int) -> dict[str, Any]:
     """The per-document summary ``Store.documents`` returns."""
     return {"doc_id": doc_id, "title": title, "date": date, "source": source, "chunks": chunks, "chars": chars}
+
+
+def no_index(where: str) -> IndexNotFoundError:
+    """The error for an index that has nothing written yet."""
+    return IndexNotFoundError(f"no index at {where}: build one with `rag ingest PATH --index {where}`")

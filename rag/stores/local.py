@@ -27,10 +27,10 @@ import faiss
 import numpy as np
 
 from .. import dense
-from ..errors import IndexMismatchError, IndexNotFoundError
+from ..errors import IndexMismatchError
 from ..keyword import TOKENIZER_ID, KeywordIndex, SegmentedKeyword, chunk_tokens
 from ..types import Chunk, Document
-from .base import FORMAT_VERSION, DateRange, NewDocument, Ranked, check_embedder, summary_row
+from .base import FORMAT_VERSION, DateRange, IndexParams, Manifest, NewDocument, Ranked, SegmentRef, check_embedder, no_index, summary_row
 
 logger = logging.getLogger(__name__)
 
@@ -90,17 +90,19 @@ class Segment:
 class LocalStore:
     """One loaded index version (read-only) of the embedded store; ``write`` makes the next one."""
 
-    def __init__(self, index_dir: Path, path: Path | None, manifest: dict[str, Any]) -> None:
+    def __init__(self, index_dir: Path, path: Path | None, manifest: Manifest | None) -> None:
         self.index_dir = index_dir
         self.path = path  # the version folder (None: nothing indexed yet)
-        self.manifest = manifest
-        dead = manifest.get("dead", {})
-        listed = manifest.get("segments", []) if path else []
-        names = [s["path"] for s in listed]
-        self.segments = [Segment(index_dir / s["path"], set(dead.get(s["path"], ())), s.get("chunks")) for s in listed]
-        if path is not None and "segments" not in manifest:
-            self.segments = [Segment(path, set(), manifest.get("chunks"))]
-        self._names = names if "segments" in manifest else [path.name] if path else []
+        self._manifest = manifest
+        self.segments: list[Segment] = []
+        self._names: list[str] = []
+        if path is not None and manifest is not None:
+            if manifest.segments is None:  # format 1 (and bench/synth.py): the version folder is the one segment
+                self.segments, self._names = [Segment(path, set(), manifest.chunks)], [path.name]
+            else:
+                dead = manifest.dead or {}
+                self.segments = [Segment(index_dir / s.path, set(dead.get(s.path, ())), s.chunks) for s in manifest.segments]
+                self._names = [s.path for s in manifest.segments]
 
     @classmethod
     def open(cls, index_dir: Path | str, embedder_id: str | None = None, create: bool = False) -> LocalStore:
@@ -110,14 +112,15 @@ class LocalStore:
             path = current_version(index_dir)
             if path is None:
                 if create:
-                    return cls(index_dir, None, {})
-                raise IndexNotFoundError(f"no index at {index_dir}: build one with `rag ingest PATH --index {index_dir}`")
+                    return cls(index_dir, None, None)
+                raise no_index(str(index_dir))
             try:
-                manifest = json.loads((path / "manifest.json").read_text())
-                if manifest.get("format") not in (1, FORMAT_VERSION):
+                raw = json.loads((path / "manifest.json").read_text())
+                if raw.get("format") not in (1, FORMAT_VERSION):
                     raise IndexMismatchError(
-                        f"index at {index_dir} has format {manifest.get('format')}, this version reads {FORMAT_VERSION}: rebuild it"
+                        f"index at {index_dir} has format {raw.get('format')}, this version reads {FORMAT_VERSION}: rebuild it"
                     )
+                manifest = Manifest.from_dict(raw)
                 check_embedder(str(index_dir), manifest, embedder_id)
                 store = cls(index_dir, path, manifest)
                 break
@@ -127,21 +130,27 @@ class LocalStore:
         if store.stale_tokens:
             logger.warning(
                 "index at %s has keyword tokens of %s, this version makes %s: keyword search works but misses the "
-                "new tokens until `rag ingest` re-tokenizes it (no re-embedding)", index_dir, manifest.get("tokenizer"), TOKENIZER_ID
+                "new tokens until `rag ingest` re-tokenizes it (no re-embedding)", index_dir, manifest.tokenizer, TOKENIZER_ID
             )
         return store
 
     @property
+    def manifest(self) -> Manifest:
+        if self._manifest is None:
+            raise no_index(str(self.index_dir))
+        return self._manifest
+
+    @property
     def exists(self) -> bool:
-        return self.path is not None
+        return self._manifest is not None
 
     @property
     def stale_tokens(self) -> bool:
         """Whether the keyword tokens were made by another tokenizer than this version's."""
-        return self.exists and self.manifest.get("tokenizer") != TOKENIZER_ID
+        return self._manifest is not None and self._manifest.tokenizer != TOKENIZER_ID
 
     def __len__(self) -> int:
-        return int(self.manifest.get("chunks", 0))
+        return self._manifest.chunks if self._manifest else 0
 
     @cached_property
     def keyword(self) -> SegmentedKeyword:
@@ -194,7 +203,10 @@ class LocalStore:
 
     def document(self, doc_id: str) -> Document | None:
         rows = self._doc_rows("SELECT doc_id, text, title, date, source, url, years FROM documents WHERE doc_id = ?", (doc_id,))
-        return Document(*rows[0][:6], years=tuple(json.loads(rows[0][6]))) if rows else None
+        if not rows:
+            return None
+        doc_id, text, title, date, source, url, years = rows[0]
+        return Document(doc_id, text, title, date, source, url, years=tuple(json.loads(years)))
 
     def documents(self) -> list[dict[str, Any]]:
         """A summary row per document, newest first."""
@@ -238,7 +250,7 @@ class LocalStore:
             seg.db.close()
 
     # --- write
-    def write(self, remove: set[str], added: list[NewDocument], params: dict[str, Any], rebuild: bool = False) -> dict[str, Any]:
+    def write(self, remove: set[str], added: list[NewDocument], params: IndexParams, rebuild: bool = False) -> Manifest:
         """Remove ``remove``, add (or replace) ``added``; make the result live atomically; return its manifest."""
         self.index_dir.mkdir(parents=True, exist_ok=True)
         with open(self.index_dir / ".lock", "w") as lock:
@@ -261,43 +273,45 @@ def current_version(index_dir: Path) -> Path | None:
 
 
 def _write_locked(
-    index_dir: Path, base: LocalStore | None, remove: set[str], added: list[NewDocument], params: dict[str, Any]
-) -> dict[str, Any]:
+    index_dir: Path, base: LocalStore | None, remove: set[str], added: list[NewDocument], params: IndexParams
+) -> Manifest:
     _prune(index_dir, keep=None)
     (index_dir / "segments").mkdir(exist_ok=True)
-    segs = base.segments if base is not None and base.exists else []
+    old = base.manifest if base is not None and base.exists and base.segments else None
+    segs = base.segments if base is not None and old is not None else []
+    names = base._names if base is not None and old is not None else []
     n_new = sum(len(a.chunks) for a in added)
-    dead = {name: set(s.dead_docs) for name, s in zip(base._names, segs)} if segs else {}
-    for name, seg in zip(base._names if segs else [], segs):
+    dead = {name: set(s.dead_docs) for name, s in zip(names, segs)}
+    for name, seg in zip(names, segs):
         marks = ",".join("?" * len(remove))
         gone = {d for (d,) in seg.db.execute(f"SELECT doc_id FROM documents WHERE doc_id IN ({marks})", sorted(remove))}
         dead[name] |= gone
     sizes = [s.size for s in segs]
     dead_chunks = sum(int(seg.db.execute(
         f"SELECT count(*) FROM chunks WHERE doc_id IN ({','.join('?' * len(dead[n]))})", sorted(dead[n])
-    ).fetchone()[0]) for n, seg in zip(base._names if segs else [], segs) if dead[n])
+    ).fetchone()[0]) for n, seg in zip(names, segs) if dead[n])
     total = sum(sizes) + n_new
     small = total - max(sizes, default=0)  # chunks outside the largest segment, after this write
+    stale = old is not None and old.tokenizer != TOKENIZER_ID
     compact = (
-        not segs
-        or base.stale_tokens
+        old is None
+        or stale
         or len(segs) + bool(added) > MAX_SEGMENTS
         or (small + dead_chunks) > COMPACT_SHARE * total
-        or base.manifest.get("dense_index") != params.get("dense_index")
+        or old.params.dense_index != params.dense_index
     )
     if compact:
-        name = _write_segment(index_dir, [(seg, dead[n]) for n, seg in zip(base._names, segs)] if segs else [], added, params,
-                              retokenize=bool(segs) and base.stale_tokens)
-        names, dead = [name], {}
+        written = [_write_segment(index_dir, [(seg, dead[n]) for n, seg in zip(names, segs)], added, params, retokenize=stale)]
+        tombstones: dict[str, list[str]] = {}
     else:
-        empty = {n for n, seg in zip(base._names, segs)  # a segment whose documents are all gone is dropped
+        empty = {n for n, seg in zip(names, segs)  # a segment whose documents are all gone is dropped
                  if dead[n] and seg.db.execute("SELECT count(*) FROM documents").fetchone()[0] <= len(dead[n])}
-        kept = [n for n in base._names if n not in empty]
-        names = [_adopt(index_dir, n) for n in kept]
-        dead = {a: sorted(dead[n]) for a, n in zip(names, kept) if dead[n]}
+        kept = [n for n in names if n not in empty]
+        written = [_adopt(index_dir, n) for n in kept]
+        tombstones = {a: sorted(dead[n]) for a, n in zip(written, kept) if dead[n]}
         if added:
-            names.append(_write_segment(index_dir, [], added, params))
-    return _commit(index_dir, names, dead, params, base.manifest if segs else {}, compacted=compact)
+            written.append(_write_segment(index_dir, [], added, params))
+    return _commit(index_dir, written, tombstones, params, old, compacted=compact)
 
 
 def _adopt(index_dir: Path, name: str) -> str:
@@ -313,7 +327,7 @@ def _adopt(index_dir: Path, name: str) -> str:
 
 
 def _write_segment(
-    index_dir: Path, sources: list[tuple[Segment, set[str]]], added: list[NewDocument], params: dict[str, Any], retokenize: bool = False
+    index_dir: Path, sources: list[tuple[Segment, set[str]]], added: list[NewDocument], params: IndexParams, retokenize: bool = False
 ) -> str:
     """A new segment: the live chunks of ``sources`` (minus their dead documents) and ``added``."""
     work = index_dir / "segments" / f".tmp-{time.time_ns()}"
@@ -332,7 +346,7 @@ def _write_segment(
     _insert(db, added, first_row=row)
     db.commit()
     parts += [a.vectors for a in added if len(a.vectors)]
-    vectors = np.ascontiguousarray(np.concatenate(parts) if parts else np.zeros((0, params["dim"]), np.float32))
+    vectors = np.ascontiguousarray(np.concatenate(parts) if parts else np.zeros((0, params.dim), np.float32))
     # streamed row by row: a list of every chunk's tokens would not fit at a million chunks
     keyword = KeywordIndex.build(t.split(" ") if t else [] for (t,) in db.execute("SELECT tokens FROM chunks ORDER BY row"))
     n = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
@@ -340,7 +354,7 @@ def _write_segment(
     if n != len(vectors):
         raise RuntimeError(f"index write: {n} chunks but {len(vectors)} vectors")
     np.save(work / "vectors.npy", vectors)
-    dense.save(dense.build(vectors, dense.choose(params["dense_index"], len(vectors))), work / "dense.faiss")
+    dense.save(dense.build(vectors, dense.choose(params.dense_index, len(vectors))), work / "dense.faiss")
     keyword.save(work / "bm25")
     _fsync_tree(work)
     final = work.with_name(f"s-{time.time_ns()}")
@@ -349,8 +363,8 @@ def _write_segment(
 
 
 def _commit(
-    index_dir: Path, names: list[str], dead: dict[str, list[str]], params: dict[str, Any], old: dict[str, Any], compacted: bool
-) -> dict[str, Any]:
+    index_dir: Path, names: list[str], dead: dict[str, list[str]], params: IndexParams, old: Manifest | None, compacted: bool
+) -> Manifest:
     """Write the version manifest over ``names`` and make it live with one atomic rename."""
     segs = [Segment(index_dir / n, set(dead.get(n, ()))) for n in names]
     try:
@@ -360,24 +374,16 @@ def _commit(
         for s in segs:
             s.db.close()
     biggest = max(range(len(segs)), key=lambda i: segs[i].size) if segs else None
-    kind = old.get("dense_index_type") if not compacted and biggest == 0 else None
+    kind = old.dense_index_type if old is not None and not compacted and biggest == 0 else None
     if kind is None and biggest is not None:  # the largest segment was written now, with this rule
-        kind = dense.choose(params["dense_index"], segs[biggest].size)
-    manifest = {
-        "format": FORMAT_VERSION,
-        **params,
-        "dense_index_type": kind,
-        "tokenizer": TOKENIZER_ID,
-        "documents": docs,
-        "chunks": chunks,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "segments": [{"path": n, "chunks": s.size} for n, s in zip(names, segs)],
-        "dead": dead,
-        "compacted": compacted,
-    }
+        kind = dense.choose(params.dense_index, segs[biggest].size)
+    manifest = Manifest(
+        params, docs, chunks, tokenizer=TOKENIZER_ID, dense_index_type=kind,
+        segments=tuple(SegmentRef(n, s.size) for n, s in zip(names, segs)), dead=dead, compacted=compacted,
+    )
     work = index_dir / f".tmp-{time.time_ns()}"
     work.mkdir()
-    (work / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+    (work / "manifest.json").write_text(json.dumps(manifest.to_dict(), indent=2, ensure_ascii=False))
     _fsync_tree(work)
     final = index_dir / work.name.replace(".tmp-", "v-")
     os.rename(work, final)

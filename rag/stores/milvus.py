@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import time
 from collections import Counter
@@ -29,10 +30,10 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import IndexNotFoundError, RagError
+from ..errors import RagError
 from ..keyword import TOKENIZER_ID
 from ..types import Chunk, Document
-from .base import FORMAT_VERSION, DateRange, NewDocument, Ranked, check_embedder, summary_row
+from .base import FORMAT_VERSION, DateRange, IndexParams, Manifest, NewDocument, Ranked, check_embedder, no_index, summary_row
 
 logger = logging.getLogger(__name__)
 
@@ -95,10 +96,10 @@ class _Terms:
 class MilvusStore:
     """The ``Store`` seam over one Milvus database (file or server)."""
 
-    def __init__(self, uri: str, client: Any, manifest: dict[str, Any], prefix: str = PREFIX) -> None:
+    def __init__(self, uri: str, client: Any, manifest: Manifest | None, prefix: str = PREFIX) -> None:
         self.uri = uri
         self.client = client
-        self.manifest = manifest
+        self._manifest = manifest
         self.chunks_c, self.docs_c, self.terms_c = f"{prefix}_chunks", f"{prefix}_docs", f"{prefix}_terms"
         self._closed = uri.startswith("http")
         if not self._closed:
@@ -106,34 +107,39 @@ class MilvusStore:
 
     @classmethod
     def open(cls, uri: str, embedder_id: str | None = None, create: bool = False, token: str | None = None) -> MilvusStore:
-        """Connect; refuse a missing index (unless ``create``), a foreign format or another embedder."""
+        """Connect; refuse a missing index (unless ``create``), a foreign format or another embedder.
+
+        ``token`` (a server's credentials) defaults to ``RAG_MILVUS_TOKEN``."""
         if not uri.startswith("http"):
             if not Path(uri).exists() and not create:
-                raise IndexNotFoundError(f"no index at {uri}: build one with `rag ingest PATH --index {uri}`")
+                raise no_index(uri)
             Path(uri).parent.mkdir(parents=True, exist_ok=True)
         server, _, name = uri.partition("://")[2].partition("/") if uri.startswith("http") else (uri, "", "")
+        token = token or os.environ.get("RAG_MILVUS_TOKEN") or None
         client = _connect(uri.split("://")[0] + "://" + server if name else uri, token)
-        store = cls(uri, client, {}, name or PREFIX)
+        store = cls(uri, client, None, name or PREFIX)
+        raw: dict[str, Any] = {}
         try:
             if store._call(client.has_collection, store.chunks_c):
                 props = store._call(client.describe_collection, store.chunks_c).get("properties", {})
-                store.manifest = json.loads(props.get(MANIFEST_KEY, "{}"))
+                raw = json.loads(props.get(MANIFEST_KEY, "{}"))
                 for name in (store.chunks_c, store.docs_c, store.terms_c):  # a restarted server starts them released
                     if "Loaded" not in str(store._call(client.get_load_state, name).get("state")):
                         store._call(client.load_collection, name)
         except BaseException:
             client.close()
             raise
-        if not store.manifest and not create:
+        if not raw and not create:
             client.close()
-            raise IndexNotFoundError(f"no index at {uri}: build one with `rag ingest PATH --index {uri}`")
-        if store.manifest:
-            if store.manifest.get("format") != FORMAT_VERSION:
-                raise RagError(f"index at {uri} has format {store.manifest.get('format')}, this version reads {FORMAT_VERSION}: rebuild it")
-            check_embedder(uri, store.manifest, embedder_id)
-            if store.manifest.get("tokenizer") != TOKENIZER_ID:
+            raise no_index(uri)
+        if raw:
+            if raw.get("format") != FORMAT_VERSION:
+                raise RagError(f"index at {uri} has format {raw.get('format')}, this version reads {FORMAT_VERSION}: rebuild it")
+            store._manifest = Manifest.from_dict(raw)
+            check_embedder(uri, store._manifest, embedder_id)
+            if store._manifest.tokenizer != TOKENIZER_ID:
                 logger.warning("index at %s has term statistics of %s, this version makes %s: rebuild for exact evidence weights",
-                               uri, store.manifest.get("tokenizer"), TOKENIZER_ID)
+                               uri, store._manifest.tokenizer, TOKENIZER_ID)
         return store
 
     def _call(self, fn: Any, *args: Any, **kw: Any) -> Any:
@@ -152,15 +158,21 @@ class MilvusStore:
             raise
 
     @property
+    def manifest(self) -> Manifest:
+        if self._manifest is None:
+            raise no_index(self.uri)
+        return self._manifest
+
+    @property
     def exists(self) -> bool:
-        return bool(self.manifest)
+        return self._manifest is not None
 
     @property
     def stale_tokens(self) -> bool:
         return False  # the terms table is rebuilt with --rebuild; see the warning in ``open``
 
     def __len__(self) -> int:
-        return int(self.manifest.get("chunks", 0))
+        return self._manifest.chunks if self._manifest else 0
 
     @cached_property
     def keyword(self) -> _Terms:
@@ -262,11 +274,11 @@ class MilvusStore:
                 server_manager_instance.release_server(self.uri)
 
     # --- write
-    def write(self, remove: set[str], added: list[NewDocument], params: dict[str, Any], rebuild: bool = False) -> dict[str, Any]:
+    def write(self, remove: set[str], added: list[NewDocument], params: IndexParams, rebuild: bool = False) -> Manifest:
         """Upsert ``added``, delete ``remove``; update term statistics and the manifest last."""
+        n_docs, n_chunks = (self._manifest.documents, self._manifest.chunks) if self._manifest and not rebuild else (0, 0)
         if rebuild or not self.exists:
-            self._create(int(params["dim"]), drop=True)
-            self.manifest = {"documents": 0, "chunks": 0}
+            self._create(params.dim, drop=True)
         new_ids = {c.chunk_id for a in added for c in a.chunks}
         drop = sorted(remove | {a.doc.doc_id for a in added})
         old = self._old_chunks(drop)  # (chunk id, doc id, tokens) of what is being replaced or removed
@@ -295,19 +307,15 @@ class MilvusStore:
         for i in range(0, len(docs), BATCH):
             self._call(self.client.upsert, self.docs_c, docs[i : i + BATCH])
         self._update_terms({t: n for t, n in df.items() if n})
-        m = self.manifest
-        manifest = {
-            "format": FORMAT_VERSION, **params, "backend": "milvus", "dense_index_type": "milvus-hnsw",
-            "keyword": "milvus-bm25-jieba-search", "tokenizer": TOKENIZER_ID,
-            "documents": int(m.get("documents", 0)) - len(gone) + len(added),
-            "chunks": int(m.get("chunks", 0)) - len(old) + len(rows),
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        }
+        manifest = Manifest(
+            params, n_docs - len(gone) + len(added), n_chunks - len(old) + len(rows), tokenizer=TOKENIZER_ID,
+            dense_index_type="milvus-hnsw", backend="milvus", keyword="milvus-bm25-jieba-search",
+        )
         self._call(self.client.alter_collection_properties, self.chunks_c,
-                   properties={MANIFEST_KEY: json.dumps(manifest, ensure_ascii=False)})
-        self.manifest = manifest
+                   properties={MANIFEST_KEY: json.dumps(manifest.to_dict(), ensure_ascii=False)})
+        self._manifest = manifest
         self.__dict__.pop("keyword", None)
-        logger.info("Milvus index %s: %d documents, %d chunks", self.uri, manifest["documents"], manifest["chunks"])
+        logger.info("Milvus index %s: %d documents, %d chunks", self.uri, manifest.documents, manifest.chunks)
         return manifest
 
     def _old_chunks(self, doc_ids: list[str]) -> list[tuple[str, str, str]]:

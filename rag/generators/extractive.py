@@ -1,0 +1,195 @@
+"""The extractive generator: no LLM, the passages' best-supported sentences, each with its [n]."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..chunk import sentences
+from ..embedders import Embedder
+from ..evidence import Evidence
+from ..names import english
+from ..query import CJK, Query
+from ..select import EMBED_LIMIT, Embed, Selector, default_selector, featurize, with_title, year_ok
+from ..short import short_answer
+from ..types import Hit
+from .base import DocYears, Parts
+
+logger = logging.getLogger(__name__)
+
+_ENDS_SENTENCE = re.compile(r"[。！？；!?;][”’」』）)】》\"']*$")
+LIST_BONUS = 0.2  # rules: for a sentence that enumerates what a list question asks for
+EN_LEAD = {True: "From the archive (quoted in Chinese):\n", False: "From the archive:\n"}  # by whether a quote is Chinese
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A chosen sentence: passage number, span within the passage text, and the selector's probability."""
+
+    n: int
+    start: int
+    end: int
+    score: float
+
+    def text(self, passages: list[Hit]) -> str:
+        return passages[self.n - 1].chunk.text[self.start : self.end]
+
+
+def embed_with(embedder: Embedder) -> Embed:
+    """The (queries, sentences) -> vectors function the selector needs, from an embedder."""
+    return lambda queries, texts: (embedder.embed_queries(queries), embedder.embed_documents(texts))
+
+
+class ExtractiveGenerator:
+    """No LLM: answers with the passages' best-supported sentences, each followed by its [n].
+
+    Candidate sentences are scored by a learned selector (``rag.select``: lexical coverage, the e5 similarity of
+    question and sentence, answer-type fit, retrieval rank, position, ...); the best answers when its probability
+    reaches the selector's threshold, chosen on the development sets for negative rejection >= 0.95. When the
+    question names a year, only articles published in or mentioning that year are read. Nothing passes: no answer.
+    """
+
+    name = "extractive"
+
+    def __init__(
+        self,
+        evidence: Evidence,
+        embed: Embed | None = None,
+        selector: Selector | None = None,
+        max_sentences: int = 2,
+        embed_limit: int = EMBED_LIMIT,
+        learned: bool = False,
+        min_coverage: float = 0.45,
+        min_own: float = 0.3,
+        context_weight: float = 0.4,
+        keep_ratio: float = 0.85,
+        doc_years: Callable[[], DocYears] | None = None,
+    ) -> None:
+        if max_sentences < 1:
+            raise ValueError(f"max_sentences must be >= 1, got {max_sentences}")
+        if not 0 < min_coverage <= 1:
+            raise ValueError(f"min_coverage must be in (0, 1], got {min_coverage}")
+        self.evidence = evidence
+        self.embed = embed
+        self.learned = learned
+        self._selector = selector
+        self.max_sentences = max_sentences
+        self.embed_limit = embed_limit
+        self.min_coverage = min_coverage
+        self.min_own = min_own
+        self.context_weight = context_weight
+        self.keep_ratio = keep_ratio
+        self.doc_years = doc_years or dict  # each document's (date, years): the year filter reads it
+
+    @property
+    def selector(self) -> Selector:
+        """The learned selector (the shipped model unless one was given), read on first use."""
+        if self._selector is None:
+            self._selector = default_selector()
+        return self._selector
+
+    def select(self, query: Query, passages: list[Hit], doc_years: dict[str, tuple[str | None, list[int]]]) -> list[Scored]:
+        """The sentences to answer with, best first (empty: refuse): by the learned selector or the hand rules."""
+        if not self.learned:
+            return self._select_rules(query, passages, doc_years)
+        return self._select_learned(query, passages, doc_years)
+
+    def _select_learned(self, query: Query, passages: list[Hit], doc_years: dict[str, tuple[str | None, list[int]]]) -> list[Scored]:
+        """The learned selector (``rag.select``): the best candidate answers when its probability passes the threshold."""
+        keep = [
+            i for i, h in enumerate(passages)
+            if not query.years or year_ok(query.years, doc_years.get(h.chunk.doc_id, (None, [])))
+        ]
+        cands, x = featurize(self.evidence, query, [passages[i] for i in keep], doc_years, self.embed, self.embed_limit)
+        if not cands:
+            return []
+        p = self.selector.probabilities(x)
+        order = np.argsort(-p, kind="stable")
+        best = float(p[order[0]])
+        cross = query.lang == "en" and bool(CJK.search(cands[order[0]].text([passages[i] for i in keep])))
+        threshold = self.selector.threshold_for("en-zh" if cross else query.lang)
+        if self.selector.confidence(p, x) < threshold:
+            return []
+        limit = self.max_sentences + (1 if query.is_list else 0)
+        floor = self.selector.second_ratio * best
+        chosen: list[tuple[Scored, str]] = []
+        for i in order:
+            if len(chosen) == limit or p[i] < floor:
+                break
+            c = cands[i]
+            scored = Scored(keep[c.n - 1] + 1, c.start, c.end, float(p[i]))
+            sent = scored.text(passages)
+            if not any(sent in other or other in sent for _, other in chosen):  # the same report in two articles
+                chosen.append((scored, sent))
+        return [s for s, _ in chosen]
+
+    def _select_rules(self, query: Query, passages: list[Hit], doc_years: dict[str, tuple[str | None, list[int]]]) -> list[Scored]:
+        """The hand-set rules: IDF coverage >= ``min_coverage``, type fit, required names (before the learned selector)."""
+        terms = self.evidence.terms(query, [with_title(h.chunk.text, h) for h in passages])
+        required = self.evidence.required(query)
+        nouns = self.evidence.list_nouns(query)
+        scored: list[Scored] = []
+        seen: set[str] = set()
+        for n, hit in enumerate(passages, 1):
+            if query.years and not year_ok(query.years, doc_years.get(hit.chunk.doc_id, (None, []))):
+                continue
+            text = hit.chunk.text
+            context = self.evidence.coverage(terms, with_title(text, hit))
+            spans = sentences(text)
+            for i, (s, e) in enumerate(spans):
+                sent = text[s:e]
+                if sent in seen or len(sent) < 6:
+                    continue
+                seen.add(sent)
+                if not all(any(a in with_title(sent, hit).lower() for a in alts) for alts in required):
+                    continue
+                if nouns and not any(noun in sent for noun in nouns):
+                    continue
+                window = text[spans[max(i - 1, 0)][0] : spans[min(i + 1, len(spans) - 1)][1]]
+                own = self.evidence.coverage(terms, with_title(sent, hit))
+                near = self.evidence.coverage(terms, with_title(window, hit))
+                cov = (1 - self.context_weight) * (own + near) / 2 + self.context_weight * context
+                if cov >= self.min_coverage and near >= self.min_own and self.evidence.fits(query, sent):
+                    bonus = LIST_BONUS if self.evidence.enumerates(nouns, sent) else 0.0
+                    scored.append(Scored(n, s, e, cov + bonus - 0.01 * n))
+        if not scored:
+            return []
+        scored.sort(key=lambda x: x.score, reverse=True)
+        limit = self.max_sentences + (1 if query.is_list else 0)
+        chosen: list[tuple[Scored, str]] = []
+        for x in scored:
+            sent = x.text(passages)
+            if x.score < self.keep_ratio * scored[0].score or len(chosen) == limit:
+                break
+            if not any(sent in other or other in sent for _, other in chosen):  # the same report in two articles
+                chosen.append((x, sent))
+        return [x for x, _ in chosen]
+
+    def generate(
+        self,
+        query: Query,
+        passages: list[Hit],
+        history: list[tuple[str, str]] | None = None,
+        doc_years: dict[str, tuple[str | None, list[int]]] | None = None,
+    ) -> Iterator[str]:
+        chosen = self.select(query, passages, self.doc_years() if doc_years is None else doc_years)
+        if not chosen:
+            return
+        quotes = [(x.n, x.text(passages)) for x in chosen]
+        short = short_answer(query, quotes[0][1])
+        if short:
+            yield (f"Answer: {english(short)} " if query.lang == "en" else f"答：{short}") + f"[{quotes[0][0]}]\n"
+        if query.lang == "en":
+            yield EN_LEAD[any(CJK.search(sent) for _, sent in quotes)]
+        for n, sent in quotes:
+            yield sent + f"[{n}]" + ("" if _ENDS_SENTENCE.search(sent) else "\n")
+
+
+def build(parts: Parts) -> ExtractiveGenerator:
+    """The registry's constructor: the extractive generator over the open index."""
+    learned = parts.settings.answer_selector == "learned"
+    return ExtractiveGenerator(parts.evidence, embed_with(parts.embedder), learned=learned, doc_years=parts.doc_years)
