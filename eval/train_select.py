@@ -26,7 +26,7 @@ import numpy as np
 
 from rag.embed import get_embedder
 from rag.pipeline import Assistant
-from rag.select import FEATURES, GATE_FEATURES, Gate, Selector, Trees, featurize, gate_features, standardise
+from rag.select import FEATURES, GATE_FEATURES, Gate, Selector, Trees, featurize, gate_features, standardise, unlisted
 from rag.settings import Settings
 from rag.store import IndexStore
 
@@ -297,7 +297,7 @@ def score(t: dict, c0: np.ndarray, c1: np.ndarray, use: np.ndarray, tau: np.ndar
 
 
 def train(out: Path, save: Path | None, target: float = TARGET_REJECTION, model: str = "trees",
-          holdout: dict[str, set[str]] | None = None, gated: bool = True) -> dict:
+          holdout: dict[str, set[str]] | None = None, gated: bool = True, list_rule: bool = True) -> dict:
     """Cross-validate, fit on all, write ``cv-<model>.json``/``.md`` into ``out`` (features from ``out/cache``).
 
     Stage 1 scores candidates (``model``); stage 2 (``gated``) decides answer or refuse from the question's
@@ -327,6 +327,8 @@ def train(out: Path, save: Path | None, target: float = TARGET_REJECTION, model:
         for name, d in data.items():
             te = np.flatnonzero(d["fold"] == k)
             oof[name][te] = sel.probabilities(d["x"][te])
+    if list_rule:  # a list question is answered only by a sentence that enumerates what it asks for
+        oof = {name: np.where(unlisted(d["x"]), 0.0, oof[name]) for name, d in data.items()}
     tables = {name: questions(oof[name], d) for name, d in data.items()}
     # stage 2 and thresholds, per fold; each held-out fold judged with what its training folds chose
     conf = {name: (np.zeros(len(d["meta"])), np.zeros(len(d["meta"]))) for name, d in data.items()}
@@ -355,20 +357,21 @@ def train(out: Path, save: Path | None, target: float = TARGET_REJECTION, model:
               np.concatenate([weights(d, np.arange(len(d["y"]))) for d in data.values()]), model)
     everyone = {name: np.ones(len(d["meta"]), bool) for name, d in data.items()}
     gate = fit_gate([(tables[n], everyone[n], setw[n]) for n in data]) if gated else None
-    final_tables = {name: questions(sel.probabilities(d["x"]), d) for name, d in data.items()}
+    final_tables = {name: questions(np.where(unlisted(d["x"]), 0.0, sel.probabilities(d["x"])) if list_rule
+                                    else sel.probabilities(d["x"]), d) for name, d in data.items()}
     tau = pick_thresholds([(final_tables[n], confidences(final_tables[n], gate)[1], everyone[n], kinds[n]) for n in data], target)
     final = Selector(sel.weights, sel.bias, sel.mean, sel.scale, max(tau.values()), by_lang=tau, meta={
         "model": model, "gated": gated, "trained_on": {n: len(d["meta"]) for n, d in data.items()},
         "held_out": {n: len(g) for n, g in (holdout or {}).items()}, "target_rejection": target,
         "cv_thresholds": taus, "trained": time.strftime("%Y-%m-%d"),
         **({"tree_params": TREE_PARAMS} if model == "trees" else {}),
-    }, trees=sel.trees, gate=gate)
+    }, trees=sel.trees, gate=gate, list_rule=list_rule)
     fitted = {}
     for name in data:
         t = final_tables[name]
         c0, c1 = confidences(t, gate)
         fitted[name] = score(t, c0, c1, everyone[name], np.array([tau[kd] for kd in kinds[name]]))
-    result = {"model": model, "gated": gated, "threshold": tau, "cv_thresholds": taus, "cv": table,
+    result = {"model": model, "gated": gated, "list_rule": list_rule, "threshold": tau, "cv_thresholds": taus, "cv": table,
               "fitted_on_all": fitted, "held_out": final.meta["held_out"], "trained_on": final.meta["trained_on"],
               "weights": dict(zip(FEATURES, np.round(final.weights, 3).tolist())),
               "gate_weights": dict(zip(GATE_FEATURES, np.round(gate.weights, 3).tolist())) if gate else {}}
@@ -390,7 +393,8 @@ def markdown(result: dict) -> str:
         "with the thresholds chosen on its training folds (one per kind of question: Chinese, English, English over "
         "Chinese text; negative rejection >= the target over that kind's questions of all sets pooled). "
         "answer acc: the best candidate sentence passes the threshold and contains a gold answer; rejection: the same "
-        "question over its top passages outside the gold documents is refused, or still right.", "",
+        "question over its top passages outside the gold documents is refused, or still right."
+        + (" List rule: a list question is answered only by a sentence that enumerates what it asks for." if result["list_rule"] else ""), "",
         "| set | questions | answer acc | false refusal | rejection |", "|---|---|---|---|---|",
     ]
     for name, r in result["cv"].items():
@@ -415,6 +419,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sets", default=",".join(SETS))
     p.add_argument("--save", type=Path)
     p.add_argument("--model", choices=["trees", "logistic"], default="trees")
+    p.add_argument("--no-list-rule", action="store_true", help="list questions may be answered by any sentence")
     p.add_argument("--no-gate", action="store_true", help="the best candidate's probability decides (no stage 2)")
     p.add_argument("--hold-out", type=int, default=60, metavar="N",
                    help="leave out the questions `rag eval --suite --per-set N` asks (0: none)")
@@ -425,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
         features(args.suite, args.out / "cache", {n: SETS.get(n) for n in args.sets.split(",")})
     else:
         holdout = held_out(args.suite, args.hold_out) if args.hold_out else None
-        print(markdown(train(args.out, args.save, args.target, args.model, holdout, not args.no_gate)))
+        print(markdown(train(args.out, args.save, args.target, args.model, holdout, not args.no_gate, not args.no_list_rule)))
     return 0
 
 

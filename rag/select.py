@@ -211,6 +211,11 @@ class Trees:
         return cls(float(d["baseline"]), tuple(tuple(np.asarray(t[k], dtype=dt) for k, dt in kinds) for t in d["trees"]))
 
 
+def unlisted(x: np.ndarray) -> np.ndarray:
+    """Candidates of a list question that do not enumerate what it asks for ('南京、南通…等6个城市')."""
+    return (x[:, FEATURES.index("list_q")] > 0) & (x[:, FEATURES.index("enumerates")] < 1)
+
+
 GATE_FEATURES = (
     "p1", "p2", "margin", "frac_half", "n_cands",
     "own", "near", "sim", "sim_rel2", "fits_typed", "typed", "support", "cloze_both", "short", "en", "cross",
@@ -270,6 +275,7 @@ class Selector:
     by_lang: dict[str, float] | None = None  # a threshold per kind of question ('zh', 'en', 'en-zh'), else ``threshold``
     trees: Trees | None = None
     gate: Gate | None = None  # the answer/refuse decision; without one, the best candidate's probability decides
+    list_rule: bool = False  # a list question is answered only by sentences that enumerate what it asks for
 
     def __post_init__(self) -> None:
         for t in (self.threshold, *(self.by_lang or {}).values()):
@@ -284,7 +290,8 @@ class Selector:
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         z = self.trees.scores(x) if self.trees else standardise(x, self.mean, self.scale) @ self.weights + self.bias
-        return 1.0 / (1.0 + np.exp(-z))
+        p = 1.0 / (1.0 + np.exp(-z))
+        return np.where(unlisted(x), 0.0, p) if self.list_rule else p
 
     def confidence(self, p: np.ndarray, x: np.ndarray) -> float:
         """How likely the best candidate answers the question: the gate's probability, else its own."""
@@ -298,6 +305,7 @@ class Selector:
             "meta": self.meta or {},
             **({"trees": self.trees.to_dict()} if self.trees else {}),
             **({"gate": self.gate.to_dict()} if self.gate else {}),
+            "list_rule": self.list_rule,
         }
 
     def save(self, path: Path) -> None:
@@ -310,7 +318,8 @@ class Selector:
         arr = lambda k: np.asarray(d[k], dtype=np.float64)  # noqa: E731
         return cls(arr("weights"), float(d["bias"]), arr("mean"), arr("scale"), float(d["threshold"]),
                    float(d.get("second_ratio", 0.7)), d.get("meta"), {k: float(v) for k, v in (d.get("by_lang") or {}).items()},
-                   Trees.from_dict(d["trees"]) if d.get("trees") else None, Gate.from_dict(d["gate"]) if d.get("gate") else None)
+                   Trees.from_dict(d["trees"]) if d.get("trees") else None, Gate.from_dict(d["gate"]) if d.get("gate") else None,
+                   bool(d.get("list_rule", False)))
 
     @classmethod
     def load(cls, path: Path) -> Selector:

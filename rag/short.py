@@ -198,6 +198,8 @@ def _fits(kind: str, text: str) -> bool:
         return bool(_DATE_SPAN.search(text))
     if kind == "number":
         return bool(re.search(r"\d|[一二三四五六七八九十百千万亿两]", text))
+    if kind in ("person", "organisation"):  # '由谁主持' / '…大会召开': a name, not the verb next to it
+        return bool(typed_spans(kind, text, ""))
     return True
 
 

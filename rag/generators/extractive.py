@@ -182,7 +182,8 @@ class ExtractiveGenerator:
         quotes = [(x.n, x.text(passages)) for x in chosen]
         short = short_answer(query, quotes[0][1])
         if short:
-            yield (f"Answer: {english(short)} " if query.lang == "en" else f"答：{short}") + f"[{quotes[0][0]}]\n"
+            shown = english(short) if CJK.search(short) else short  # a Chinese answer rendered for an English reader
+            yield (f"Answer: {shown} " if query.lang == "en" else f"答：{short}") + f"[{quotes[0][0]}]\n"
         if query.lang == "en":
             yield EN_LEAD[any(CJK.search(sent) for _, sent in quotes)]
         for n, sent in quotes:
