@@ -128,12 +128,19 @@ class Assistant:
         self.generator = ChatGenerator(chat_model(base_url, s.llm_model, s.llm_api_key, s.llm_timeout), name)
 
     def reload(self) -> None:
-        """Pick up a new index version (after an ingest or a removal)."""
+        """Pick up a new index version (after an ingest or a removal); the old one is closed once unused.
+
+        Questions already running keep the version they hold (its retriever) and finish on it; its
+        connections and files are released when the last of them lets go (``close_when_unused``)."""
+        from .stores.base import close_when_unused
+
         with self._lock:
             was_extractive = self.generator is self.extractive
+            old = self.store
             self._attach(IndexStore.open(self.settings.index_dir, self.embedder.id))
             if was_extractive:
                 self.generator = self.extractive
+        close_when_unused(old)
 
     def warm(self) -> None:
         """Load the lazy parts (tokenizer dictionaries, models) before the first real question."""
