@@ -297,3 +297,25 @@ def test_reload_closes_the_old_store_once_unused(location: str, news: Path, hash
                 db.execute("SELECT 1")
     assert SHENZHEN in {h.chunk.doc_id for h in a.search(ZH, 5)}  # the live version answers
     a.store.close()
+
+
+def test_rag_eval_runs_a_folder_and_a_milvus_file_in_one_run(real_index: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:  # type: ignore[type-arg]
+    """``rag eval --index FOLDER,FILE.db``: the same questions through both stores, one row each in one report."""
+    import json
+
+    from rag.cli import main as cli_main
+    from rag.stores import copy_index
+
+    from .conftest import ROOT
+
+    db = str(tmp_path / "m.db")
+    copy_index(real_index, db)
+    out = tmp_path / "report"
+    gold = ROOT / "eval" / "seeds_gold.jsonl"
+    assert cli_main(["eval", "--dataset", str(gold), "--index", f"{real_index},{db}", "--limit", "4", "--out", str(out)]) == 0
+    assert "hybrid@folder" in capsys.readouterr().out
+    summary = json.loads((out / "report.json").read_text(encoding="utf-8"))["summary"]
+    assert set(summary) == {"hybrid@folder", "hybrid@milvus-lite"}
+    folder, milvus = (summary[k]["all"]["metrics"] for k in ("hybrid@folder", "hybrid@milvus-lite"))
+    assert folder["hit@5"] == milvus["hit@5"] == 1.0
+    assert "Milvus Lite file" in (out / "report.md").read_text(encoding="utf-8")
