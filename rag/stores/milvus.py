@@ -266,9 +266,9 @@ class MilvusStore:
         reqs = [
             AnnSearchRequest(data=[vector.astype(np.float32).tolist()], anns_field="dense", limit=k, expr=flt or None,
                              param={"metric_type": "IP", "params": {"ef": max(EF_SEARCH, k)}}),
-            AnnSearchRequest(data=[self._keyword_query(text) or text], anns_field="sparse", limit=k, expr=flt or None,
-                             param={"metric_type": "BM25"}),
         ]
+        if (query := self._keyword_query(text)).strip():  # no indexed token: dense alone
+            reqs.append(AnnSearchRequest(data=[query], anns_field="sparse", limit=k, expr=flt or None, param={"metric_type": "BM25"}))
         got = self._call(self.client.hybrid_search, self.chunks_c, reqs, RRFRanker(rrf_k), limit=k, output_fields=["id"])
         return [(h["id"], float(h["distance"])) for h in got[0]]
 
