@@ -1,13 +1,16 @@
 """Worker: a local index copied into a Milvus Lite file; insert rate, query latency and memory of both stores.
 
-    python -m bench.milvus_worker --index DIR --out FILE.db [--queries 50] [--embedder e5]
+    python -m bench.milvus_worker --index DIR --out FILE.db [--queries 50] [--embedder e5] [--docs 10]
 
 Measured in one run over the same chunks and vectors (no re-embedding: ``rag.stores.copy_index``):
 
 * insert: chunks per second into Milvus Lite (vectors, Milvus BM25 over jieba, term statistics);
 * query: ``HybridRetriever.search`` (our fusion) over the local store and over Milvus, and Milvus's own
   ``hybrid_search`` with RRF (dense + BM25 in one call), p50/p95 over the benchmark questions;
-* memory: this process's RSS, which includes Milvus Lite (it serves a ``.db`` from threads in this process).
+* memory: this process's RSS, which includes Milvus Lite (it serves a ``.db`` from threads in this process);
+* incremental writes (``--docs N``, 0 to skip): ``ingest`` of the corpus's last N articles into the Milvus
+  file end to end (open, load, clean, chunk, e5-embed, upsert, term statistics, manifest), then
+  ``remove`` of the same N: the Milvus rows next to ``bench/incremental_worker.py``'s.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.common import emit, load_avg, pct, queries, rss_mb
+from bench.common import CORPUS, emit, load_avg, pct, queries, rss_mb
 
 
 def _timed(fn, qs: list[str]) -> dict:  # type: ignore[no-untyped-def]
@@ -39,6 +42,7 @@ def main() -> None:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--queries", type=int, default=50)
     p.add_argument("--embedder", default="e5")
+    p.add_argument("--docs", type=int, default=10)
     a = p.parse_args()
     logging.basicConfig(level=logging.WARNING)
     from rag.embed import get_embedder
@@ -77,6 +81,19 @@ def main() -> None:
     out["embed_query"] = _timed(lambda q: embedder.embed_queries([q]), qs)
     out["process_rss_mb"] = round(rss_mb(), 1)
     milvus.close()
+    if a.docs:
+        from rag.ingest import ingest, remove
+
+        new = a.out.parent / f"{a.out.name}.new.jsonl"
+        new.write_text("\n".join(CORPUS.read_text(encoding="utf-8").splitlines()[-a.docs :]) + "\n", encoding="utf-8")
+        embedder.embed_documents(["热身 warm-up"])
+        t = time.perf_counter()
+        rep = ingest([new], str(a.out), embedder, 300, 1)
+        out["add"] = {"seconds": round(time.perf_counter() - t, 2), "embed_seconds": round(rep.embed_seconds, 2),
+                      "added": len(rep.added), "chunks_embedded": rep.chunks_embedded, "chunks_after": rep.chunks}
+        t = time.perf_counter()
+        gone = remove(str(a.out), list(rep.added), embedder.id)
+        out["remove"] = {"seconds": round(time.perf_counter() - t, 2), "removed": len(gone)}
     out["load_after"] = load_avg()
     emit(out)
 
