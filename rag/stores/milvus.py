@@ -356,7 +356,7 @@ class MilvusStore:
         stale = [cid for cid, _, _ in old if cid not in new_ids]
         for i in range(0, len(stale), BATCH):
             self._call(self.client.delete, self.chunks_c, ids=stale[i : i + BATCH])
-        known = set(self.doc_hashes()) if drop else set()
+        known = self._present(drop)  # only these documents: a scan of every document made each write O(index)
         gone = [d for d in drop if d in known]
         for i in range(0, len(gone), BATCH):
             self._call(self.client.delete, self.docs_c, filter=f"doc_id in {json.dumps(gone[i : i + BATCH], ensure_ascii=False)}")
@@ -378,6 +378,13 @@ class MilvusStore:
         self.__dict__.pop("keyword", None)
         logger.info("Milvus index %s: %d documents, %d chunks", self.uri, manifest["documents"], manifest["chunks"])
         return manifest
+
+    def _present(self, doc_ids: list[str]) -> set[str]:
+        out: set[str] = set()
+        for i in range(0, len(doc_ids), 200):
+            flt = f"part == 0 and doc_id in {json.dumps(doc_ids[i : i + 200], ensure_ascii=False)}"
+            out.update(r["doc_id"] for r in self._scan(self.docs_c, ["doc_id"], flt))
+        return out
 
     def _old_chunks(self, doc_ids: list[str]) -> list[tuple[str, str, str]]:
         out = []
