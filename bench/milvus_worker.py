@@ -88,8 +88,11 @@ def main() -> None:
     out["process_rss_mb"] = round(rss_mb(), 1)
     milvus.close()
     if a.docs:
-        from rag.ingest import ingest, remove
+        from rag.ingest import ingest, remove, sync_clusters
 
+        t = time.perf_counter()  # setup, not timed in the add: the reprint clusters beside the copy (as an ingest leaves them)
+        sync_clusters(str(a.out))
+        out["clusters_initial_s"] = round(time.perf_counter() - t, 1)
         new = new_articles(a.docs, a.out.parent / f"{a.out.name}.new.jsonl")
         embedder.embed_documents(["热身 warm-up"])
         t = time.perf_counter()
