@@ -20,6 +20,14 @@ QA_FILES = [Path("/work/shared/evalsets/news_public/qa.jsonl"), ROOT / "eval" / 
 WORK = Path(os.environ.get("BENCH_WORK", ROOT / "bench" / "_work"))
 
 
+def new_articles(n: int, path: Path) -> Path:
+    """The corpus's last ``n`` articles written to ``path`` as new documents (ids prefixed ``bench-new-``),
+    so that they are added even to an index that holds the whole corpus."""
+    lines = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()][-n:]
+    path.write_text("".join(json.dumps({**r, "id": f"bench-new-{r['id']}"}, ensure_ascii=False) + "\n" for r in lines), encoding="utf-8")
+    return path
+
+
 def queries(limit: int | None = None) -> list[str]:
     """The benchmark questions: news_public qa.jsonl then the seed questions, in file order."""
     out: list[str] = []

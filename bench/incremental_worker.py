@@ -2,8 +2,8 @@
 
     python -m bench.incremental_worker --index DIR [--docs 10] [--embedder e5] [--queries 30]
 
-The N articles are the last N lines of the news corpus (not in the index, which holds the first
-documents plus synthetic filler). Measured in one run, on the same index:
+The N articles are the last N lines of the news corpus, added as new documents (ids prefixed
+``bench-new-``: the index may hold the whole corpus plus synthetic filler). Measured in one run, on the same index:
 
 1. ``ingest`` of the N articles (open, load, clean, chunk, embed, write a delta segment, swap):
    the incremental path;
@@ -21,7 +21,7 @@ import logging
 import time
 from pathlib import Path
 
-from bench.common import CORPUS, emit, load_avg, pct, peak_rss_mb, queries
+from bench.common import emit, load_avg, new_articles, pct, peak_rss_mb, queries
 
 
 def _latency(index: Path, embedder, qs: list[str]) -> dict:  # type: ignore[no-untyped-def]
@@ -50,18 +50,18 @@ def main() -> None:
     a = p.parse_args()
     logging.basicConfig(level=logging.WARNING)
     from rag.embed import get_embedder
-    from rag.ingest import ingest, remove
+    from rag.ingest import ingest, remove, sync_clusters
     from rag.store import IndexStore
     from rag.stores import local
 
-    lines = CORPUS.read_text(encoding="utf-8").splitlines()[-a.docs :]
-    new = a.index.parent / f"{a.index.name}.new.jsonl"
-    new.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    new = new_articles(a.docs, a.index.parent / f"{a.index.name}.new.jsonl")
     embedder = get_embedder(a.embedder)
     embedder.embed_documents(["热身 warm-up"])
     qs = queries(a.queries)
     before = IndexStore.open(a.index, embedder.id).manifest
-    out: dict = {"chunks_before": before.chunks, "documents_before": before.documents, "load_before": load_avg()}
+    clusters_initial_s = round(sync_clusters(a.index), 1)  # setup, not in the add: the clusters an ingest leaves beside the index
+    out: dict = {"chunks_before": before.chunks, "documents_before": before.documents, "load_before": load_avg(),
+                 "clusters_initial_s": clusters_initial_s}
 
     t = time.perf_counter()
     rep = ingest([new], a.index, embedder, 300, 1)

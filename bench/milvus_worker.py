@@ -1,13 +1,19 @@
 """Worker: a local index copied into a Milvus Lite file; insert rate, query latency and memory of both stores.
 
-    python -m bench.milvus_worker --index DIR --out FILE.db [--queries 50] [--embedder e5]
+    python -m bench.milvus_worker --index DIR --out FILE.db [--queries 50] [--embedder e5] [--docs 10]
 
 Measured in one run over the same chunks and vectors (no re-embedding: ``rag.stores.copy_index``):
 
-* insert: chunks per second into Milvus Lite (vectors, Milvus BM25 over jieba, term statistics);
+* insert: chunks per second into Milvus Lite (vectors, Milvus BM25 over our tokens, term statistics), in
+  writes of ``--batch`` documents (each write upserts the term statistics of every token it touches,
+  about half the insert time, so fewer, larger writes insert faster; ``rag ingest`` writes once);
 * query: ``HybridRetriever.search`` (our fusion) over the local store and over Milvus, and Milvus's own
   ``hybrid_search`` with RRF (dense + BM25 in one call), p50/p95 over the benchmark questions;
-* memory: this process's RSS, which includes Milvus Lite (it serves a ``.db`` from threads in this process).
+* memory: this process's RSS, which includes Milvus Lite (it serves a ``.db`` from threads in this process);
+* incremental writes (``--docs N``, 0 to skip): ``ingest`` of the corpus's last N articles (as new documents,
+  ``bench.common.new_articles``) into the Milvus
+  file end to end (open, load, clean, chunk, e5-embed, upsert, term statistics, manifest), then
+  ``remove`` of the same N: the Milvus rows next to ``bench/incremental_worker.py``'s.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.common import emit, load_avg, pct, queries, rss_mb
+from bench.common import emit, load_avg, new_articles, pct, queries, rss_mb
 
 
 def _timed(fn, qs: list[str]) -> dict:  # type: ignore[no-untyped-def]
@@ -39,6 +45,8 @@ def main() -> None:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--queries", type=int, default=50)
     p.add_argument("--embedder", default="e5")
+    p.add_argument("--docs", type=int, default=10)
+    p.add_argument("--batch", type=int, default=5000, help="documents per write while copying (an ingest writes all in one)")
     a = p.parse_args()
     logging.basicConfig(level=logging.WARNING)
     from rag.embed import get_embedder
@@ -48,10 +56,12 @@ def main() -> None:
     shutil.rmtree(a.out, ignore_errors=True)  # a Milvus Lite "file" is a folder
     out: dict = {"index": str(a.index), "load_before": load_avg()}
     t = time.perf_counter()  # in its own process, as an ingest would run: queries then open the finished file
-    subprocess.run([sys.executable, "-c", f"from rag.stores import copy_index; copy_index({str(a.index)!r}, {str(a.out)!r})"], check=True)
+    copy = f"from rag.stores import copy_index; copy_index({str(a.index)!r}, {str(a.out)!r}, batch={a.batch})"
+    subprocess.run([sys.executable, "-c", copy], check=True)
     secs = time.perf_counter() - t
     manifest = IndexStore.open(a.out).manifest
-    out["insert"] = {"chunks": manifest.chunks, "seconds": round(secs, 1), "chunks_per_s": round(manifest.chunks / secs, 1)}
+    out["insert"] = {"chunks": manifest.chunks, "seconds": round(secs, 1), "chunks_per_s": round(manifest.chunks / secs, 1),
+                     "docs_per_write": a.batch}
     out["db_file_mb"] = round(sum(f.stat().st_size for f in a.out.rglob("*") if f.is_file()) / 2**20 if a.out.is_dir()
                               else a.out.stat().st_size / 2**20, 1)
     embedder = get_embedder(a.embedder)
@@ -77,6 +87,21 @@ def main() -> None:
     out["embed_query"] = _timed(lambda q: embedder.embed_queries([q]), qs)
     out["process_rss_mb"] = round(rss_mb(), 1)
     milvus.close()
+    if a.docs:
+        from rag.ingest import ingest, remove, sync_clusters
+
+        t = time.perf_counter()  # setup, not timed in the add: the reprint clusters beside the copy (as an ingest leaves them)
+        sync_clusters(str(a.out))
+        out["clusters_initial_s"] = round(time.perf_counter() - t, 1)
+        new = new_articles(a.docs, a.out.parent / f"{a.out.name}.new.jsonl")
+        embedder.embed_documents(["热身 warm-up"])
+        t = time.perf_counter()
+        rep = ingest([new], str(a.out), embedder, 300, 1)
+        out["add"] = {"seconds": round(time.perf_counter() - t, 2), "embed_seconds": round(rep.embed_seconds, 2),
+                      "added": len(rep.added), "chunks_embedded": rep.chunks_embedded, "chunks_after": rep.chunks}
+        t = time.perf_counter()
+        gone = remove(str(a.out), list(rep.added), embedder.id)
+        out["remove"] = {"seconds": round(time.perf_counter() - t, 2), "removed": len(gone)}
     out["load_after"] = load_avg()
     emit(out)
 

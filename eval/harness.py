@@ -18,6 +18,7 @@ from rag.errors import InputError
 from rag.pipeline import Assistant
 from rag.settings import Settings
 from rag.store import IndexStore
+from rag.stores import describe, kind_of
 
 from . import configs as cfg
 from . import metrics as m
@@ -42,7 +43,11 @@ def run(
     config: str | Path | None = None,
     progress: bool = False,
 ) -> Report:
-    """Evaluate ``dataset`` over ``corpus`` (ingested into a cached index) or an existing ``index``; write to ``out``."""
+    """Evaluate ``dataset`` over ``corpus`` (ingested into a cached index) or an existing ``index``; write to ``out``.
+
+    ``index`` may name several indexes (a list, or locations joined by commas: a folder, a ``.db``
+    Milvus Lite file, ``http(s)://`` Milvus): every config then runs on each, in this one run, and the
+    report has a row per config and index (``hybrid@folder``, ``hybrid@milvus-lite``, ...)."""
     names = list(configs)
     cfg.check_names(names)
     started = time.time()
@@ -55,24 +60,38 @@ def run(
     if corpus is not None:
         with progress_bar("ingest (embedding)", "chunk", disable=not progress) as tick:
             info = cached_index(Path(corpus), settings, embedder, tick)
+        locations = [info.index_dir]
     else:
-        info = IngestInfo(index_dir=str(index or settings.index_dir), cached=True)
-    settings = settings.with_(index_dir=info.index_dir)
-    store = IndexStore.open(settings.index_dir, embedder.id)
-    if not len(store):
-        raise InputError(f"the index at {settings.index_dir} has no chunks")
+        locations = index_locations(index or settings.index_dir)
+        info = IngestInfo(index_dir=", ".join(locations), cached=True)
+    labels = store_labels(locations)
+    stores = []
+    for where in locations:  # every index opens before any question: a bad one fails the run at once
+        store = IndexStore.open(where, embedder.id)
+        stores.append(store)
+        if not len(store):
+            raise InputError(f"the index at {where} has no chunks")
     results: list[Result] = []
     built: dict[str, Any] = {}
-    for name in names:
-        with progress_bar(f"{name}: naive index (embedding)", "chunk", disable=not (progress and name == "naive")) as tick:
-            assistant, built[name] = cfg.build(name, settings, store, embedder, tick)
-        assistant.warm()
-        bar = tqdm(questions, desc=f"{name}", unit="q", file=sys.stderr, disable=not progress)
-        results += [evaluate(name, assistant, q) for q in bar]
+    rows: list[str] = []
+    for where, label, store in zip(locations, labels, stores):
+        here = settings.with_(index_dir=where)
+        for name in names:
+            row = f"{name}@{label}" if label else name
+            rows.append(row)
+            with progress_bar(f"{row}: naive index (embedding)", "chunk", disable=not (progress and name == "naive")) as tick:
+                assistant, built[row] = cfg.build(name, here, store, embedder, tick)
+            if label:
+                built[row] = {**built[row], "description": f"{built[row]['description']}; over the {describe(where)}"}
+            assistant.warm()
+            bar = tqdm(questions, desc=row, unit="q", file=sys.stderr, disable=not progress)
+            results += [evaluate(row, assistant, q) for q in bar]
+        store.close()
+    settings = settings.with_(index_dir=locations[0])
     report = Report(
         meta={
             "dataset": str(dataset), "corpus": str(corpus) if corpus is not None else None, "index": info.index_dir,
-            "configs": names, "questions": len(questions), "limit": limit, "embedder": embedder.id,
+            "configs": rows, "questions": len(questions), "limit": limit, "embedder": embedder.id,
             "rag_source": source_hash(),
             "settings": {k: getattr(settings, k) for k in ("chunk_size", "chunk_overlap", "top_k", "candidates", "fusion",
                                                            "query_expansion", "generator", "dense_index")},
@@ -82,12 +101,35 @@ def run(
         },
         ingest={"index": asdict(info), "configs": built},
         issues=data.issues,
-        summary=summarize(results, names),
+        summary=summarize(results, rows),
         results=results,
     )
     if out is not None:
         write(report, Path(out))
     return report
+
+
+def index_locations(index: str | Path | Sequence[str | Path]) -> list[str]:
+    """The indexes to evaluate: one location, a list, or several joined by commas (``--index index,archive.db``).
+
+    A name that exists as it is (a folder with a comma in it) stays one location."""
+    if not isinstance(index, (str, Path)):
+        return [str(i) for i in index]
+    text = str(index)
+    if "," not in text or Path(text).exists():
+        return [text]
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if len(set(parts)) != len(parts):
+        raise InputError(f"an index is named twice: {parts}")
+    return parts
+
+
+def store_labels(locations: list[str]) -> list[str]:
+    """Per location the suffix of its result rows (``hybrid@folder``, ``hybrid@milvus-lite``); none for one index."""
+    if len(locations) == 1:
+        return [""]
+    kinds = [kind_of(w)[0].replace("local", "folder") for w in locations]
+    return [k if kinds.count(k) == 1 else f"{k}{kinds[:i + 1].count(k)}" for i, k in enumerate(kinds)]
 
 
 def evaluate(config: str, assistant: Assistant, q: Question) -> Result:

@@ -131,12 +131,19 @@ class Assistant:
         self.settings, self.generator = settings, generator
 
     def reload(self) -> None:
-        """Pick up a new index version (after an ingest or a removal)."""
+        """Pick up a new index version (after an ingest or a removal); the old one is closed once unused.
+
+        Questions already running keep the version they hold (its retriever) and finish on it; its
+        connections and files are released when the last of them lets go (``close_when_unused``)."""
+        from .stores.base import close_when_unused
+
         with self._lock:
             was_extractive = self.generator is self.extractive
+            old = self.store
             self._attach(open_store(self.settings.index_dir, self.embedder.id))
             if was_extractive:
                 self.generator = self.extractive
+        close_when_unused(old)
 
     def warm(self) -> None:
         """Load the lazy parts (tokenizer dictionaries, models) before the first real question."""

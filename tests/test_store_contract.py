@@ -216,3 +216,116 @@ def test_lite_file_open_elsewhere_is_a_clear_error(tmp_path: Path, news: Path, h
         assert IndexStore.open(db).manifest.documents == 5  # the same process may open it again
     finally:
         held.close()
+
+
+@pytest.fixture(params=["lite", "server"])
+def milvus_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "lite":
+        return str(tmp_path / "m.db")
+    return f"{request.getfixturevalue('server').uri}/k{uuid.uuid4().hex[:10]}"
+
+
+KEYWORD_QUESTIONS = (ZH, "which cities were named in 2015?", "Shenzhen quality city", "质量 城市 大会", "浪潮集团 released", "泸州")
+
+
+def test_milvus_ranks_keywords_as_the_folder_store(milvus_location: str, news: Path, tmp_path: Path, hash_embedder) -> None:  # type: ignore[no-untyped-def]
+    """Milvus's BM25 runs over our own tokens (stems, bigrams), with bm25s's parameters: the same ranking and scores."""
+    ingest([news], tmp_path / "folder", hash_embedder, 300, 1)
+    ingest([news], milvus_location, hash_embedder, 300, 1)
+    folder, milvus = IndexStore.open(tmp_path / "folder"), IndexStore.open(milvus_location)
+    assert milvus.manifest.keyword == "milvus-bm25-our-tokens/1"
+    r = HybridRetriever(folder, hash_embedder)
+    for question in KEYWORD_QUESTIONS:
+        text = r.analyze(question).keyword_text
+        want, got = folder.keyword_search(text, 20), milvus.keyword_search(text, 20)
+        assert want and [c for c, _ in got] == [c for c, _ in want], question
+        assert [s for _, s in got] == pytest.approx([s for _, s in want], rel=1e-4), question
+    milvus.close()
+
+
+def test_english_question_finds_the_six_city_chunk_on_milvus(real_index: Path, tmp_path: Path) -> None:
+    """The must-show with the real embedder: the folder index copied into a Milvus Lite file (same vectors)."""
+    from rag.embed import get_embedder
+    from rag.pipeline import Assistant
+    from rag.settings import Settings
+    from rag.stores import copy_index
+
+    from .conftest import CITIES
+
+    db = str(tmp_path / "m.db")
+    copy_index(real_index, db)
+    settings = Settings()
+    embedder = get_embedder(settings.embedder)
+    a = Assistant(settings.with_(index_dir=db), IndexStore.open(db, embedder.id), embedder)
+    for k, question in ((3, ZH), (5, "which cities were named in 2015?")):
+        hits = a.retriever.search(a.retriever.analyze(question), k)
+        assert any(all(c in h.chunk.text for c in CITIES) for h in hits), (question, [h.chunk.chunk_id for h in hits])
+    a.store.close()
+
+
+def _open_milvus_connections() -> int:
+    from pymilvus.client.connection_manager import ConnectionManager
+
+    return len(ConnectionManager.get_instance()._dedicated)  # MilvusStore connects with dedicated=True
+
+
+def test_reload_closes_the_old_store_once_unused(location: str, news: Path, hash_embedder) -> None:  # type: ignore[no-untyped-def]
+    """Reloads do not pile up connections; a question still running on the old version finishes on it first."""
+    import gc
+    import sqlite3
+
+    from rag.pipeline import Assistant
+    from rag.settings import Settings
+
+    ingest([news], location, hash_embedder, 300, 1)
+    a = Assistant(Settings().with_(index_dir=location), IndexStore.open(location, hash_embedder.id), hash_embedder)
+    a.reload()
+    gc.collect()
+    before = _open_milvus_connections()
+    for _ in range(4):
+        a.reload()
+    gc.collect()
+    assert _open_milvus_connections() == before  # one store open, whatever the number of reloads
+    in_flight = a.retriever  # a question that started on this version and is still running
+    old = in_flight.store
+    a.reload()
+    gc.collect()
+    assert a.store is not old
+    query = in_flight.analyze(ZH)
+    assert SHENZHEN in {h.chunk.doc_id for h in in_flight.search(query, 5)}  # still readable: not closed under it
+    milvus = getattr(old, "_connection", None)
+    files = [seg.db for seg in getattr(old, "segments", [])]
+    del in_flight, old, query
+    gc.collect()
+    assert _open_milvus_connections() == before
+    if milvus is not None:
+        assert milvus.closed
+    else:
+        assert files
+        for db in files:  # the old version's files are closed
+            with pytest.raises(sqlite3.ProgrammingError):
+                db.execute("SELECT 1")
+    assert SHENZHEN in {h.chunk.doc_id for h in a.search(ZH, 5)}  # the live version answers
+    a.store.close()
+
+
+def test_rag_eval_runs_a_folder_and_a_milvus_file_in_one_run(real_index: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:  # type: ignore[type-arg]
+    """``rag eval --index FOLDER,FILE.db``: the same questions through both stores, one row each in one report."""
+    import json
+
+    from rag.cli import main as cli_main
+    from rag.stores import copy_index
+
+    from .conftest import ROOT
+
+    db = str(tmp_path / "m.db")
+    copy_index(real_index, db)
+    out = tmp_path / "report"
+    gold = ROOT / "eval" / "seeds_gold.jsonl"
+    assert cli_main(["eval", "--dataset", str(gold), "--index", f"{real_index},{db}", "--limit", "4", "--out", str(out)]) == 0
+    assert "hybrid@folder" in capsys.readouterr().out
+    summary = json.loads((out / "report.json").read_text(encoding="utf-8"))["summary"]
+    assert set(summary) == {"hybrid@folder", "hybrid@milvus-lite"}
+    folder, milvus = (summary[k]["all"]["metrics"] for k in ("hybrid@folder", "hybrid@milvus-lite"))
+    assert folder["hit@5"] == milvus["hit@5"] == 1.0
+    assert "Milvus Lite file" in (out / "report.md").read_text(encoding="utf-8")

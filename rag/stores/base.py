@@ -8,7 +8,8 @@ removed, so every backend can use it as its primary key. One small file per back
 from __future__ import annotations
 
 import time
-from collections.abc import Collection
+import weakref
+from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar, Protocol
 
@@ -179,7 +180,24 @@ class Store(Protocol):
         """Remove the documents ``remove``, add ``added``, atomically; write and return the new manifest."""
         ...
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Release what the store holds (connections, file handles); idempotent."""
+        ...
+
+    def closer(self) -> Callable[[], None]:
+        """``close`` as a callable that holds no reference to the store (for ``close_when_unused``)."""
+        ...
+
+
+def close_when_unused(store: Store) -> None:
+    """Close ``store`` as soon as nothing refers to it any more (at once if nothing does).
+
+    For the version an index switch leaves behind (``Assistant.reload``): a question still running on
+    it holds its retriever, and so the store, until it is done, and an assistant made over it (the
+    API's per-generator ones) until it is replaced; only then are its connections released, so
+    reloads do not pile connections up on a Milvus server, and nothing in flight sees a closed store.
+    """
+    weakref.finalize(store, store.closer()).atexit = False
 
 
 def check_embedder(where: str, manifest: Manifest, embedder_id: str | None) -> None:

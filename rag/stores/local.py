@@ -18,7 +18,7 @@ import os
 import shutil
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -246,8 +246,16 @@ class LocalStore:
             yield out
 
     def close(self) -> None:
-        for seg in self.segments:
-            seg.db.close()
+        self.closer()()
+
+    def closer(self) -> Callable[[], None]:
+        dbs = [seg.db for seg in self.segments]
+
+        def close() -> None:
+            for db in dbs:
+                db.close()
+
+        return close
 
     # --- write
     def write(self, remove: set[str], added: list[NewDocument], params: IndexParams, rebuild: bool = False) -> Manifest:

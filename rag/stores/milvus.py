@@ -3,8 +3,9 @@
 Three collections, named ``rag_chunks``, ``rag_docs`` and ``rag_terms`` (``NAME_*`` for ``http://host:port/NAME``):
 
 * chunks: primary key the chunk id (``doc_id#n``), the e5 vector (HNSW, inner product), Milvus's own
-  BM25 over title + text with the jieba analyzer in search mode, date and source as scalar fields
-  with an inverted index (date filters are pushed down), and our own keyword tokens;
+  BM25 over our own keyword tokens (``rag.keyword.chunk_tokens``: jieba search-mode words, English
+  stems, CJK bigrams; see ``encode_tokens``), so both stores rank keyword hits alike, date and source
+  as scalar fields with an inverted index (date filters are pushed down), and the tokens as text;
 * docs: one row per document part (Milvus strings stop at 65,535 characters), with its hash;
 * terms: document frequencies of our own tokenizer's tokens, which evidence scoring and query
   expansion need (``store.keyword``); kept up to date on every write, loaded once on open.
@@ -21,9 +22,10 @@ import json
 import logging
 import os
 import re
+import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -31,14 +33,17 @@ from typing import Any
 import numpy as np
 
 from ..errors import RagError
-from ..keyword import TOKENIZER_ID
+from ..keyword import TOKENIZER_ID, tokenize
 from ..types import Chunk, Document
 from .base import FORMAT_VERSION, DateRange, IndexParams, Manifest, NewDocument, Ranked, check_embedder, no_index, summary_row
 
 logger = logging.getLogger(__name__)
 
 PREFIX = "rag"
-ANALYZER = {"tokenizer": {"type": "jieba", "mode": "search"}}  # exact mode misses 泸州 in 泸州市
+ANALYZER = {"tokenizer": "standard"}  # splits ``encode_tokens`` output back into our tokens (no filters)
+KEYWORD = "milvus-bm25-our-tokens/1"  # manifest "keyword": BM25 over rag.keyword tokens, hex-encoded
+BM25 = {"bm25_k1": 1.5, "bm25_b": 0.75}  # bm25s's (Lucene) parameters; Milvus's default k1 is 1.2
+KTEXT_BYTES = 65535
 HNSW = {"M": 32, "efConstruction": 128}
 EF_SEARCH = 256
 BATCH = 1000
@@ -48,6 +53,7 @@ _CHUNK_FIELDS = ["id", "doc_id", "text", "start", "end", "title", "date", "sourc
 
 
 _LITE_OPEN: Counter[str] = Counter()  # open stores per Milvus Lite file in this process
+_LITE_GUARD = threading.Lock()
 
 
 class StoreUnavailableError(RagError):
@@ -60,6 +66,27 @@ def _s(value: str | None, limit: int) -> str:
 
 def _none(value: str) -> str | None:
     return value or None
+
+
+def encode_tokens(tokens: list[str], limit: int = KTEXT_BYTES) -> str:
+    """Our keyword tokens as one text that Milvus's ``standard`` tokenizer splits back into exactly these tokens.
+
+    Each token becomes the hex of its UTF-8 bytes (``城市`` -> ``e59f8ee5b882``), separated by spaces: one
+    alphanumeric word per token, which a word-boundary tokenizer neither splits (as it would split CJK
+    into characters) nor joins, and never lower-cases into another token. Milvus Lite knows only the
+    ``standard`` and ``jieba`` tokenizers (no ``whitespace``), so this works on the Lite file and on a
+    server alike. Cut at a token boundary to ``limit`` bytes (a chunk's tokens are far below it).
+    """
+    out, size = [], 0
+    for t in tokens:
+        h = t.encode("utf-8").hex()
+        if not h:
+            continue
+        size += len(h) + 1
+        if size > limit + 1:
+            break
+        out.append(h)
+    return " ".join(out)
 
 
 def date_filter(where: DateRange | None) -> str:
@@ -76,6 +103,32 @@ def date_filter(where: DateRange | None) -> str:
         upper = where.date_to[:-1] + chr(ord(where.date_to[-1]) + 1)
         parts.append(f'date < "{upper}"')
     return f'(date == "") or ({" and ".join(parts)})'
+
+
+class _Connection:
+    """The client of one open store; ``close`` may run twice (``MilvusStore.close`` and a finalizer)."""
+
+    def __init__(self, uri: str, client: Any) -> None:
+        self.uri, self.client, self.closed = uri, client, False
+        self.lite = not uri.startswith("http")
+        if self.lite:
+            with _LITE_GUARD:
+                _LITE_OPEN[uri] += 1
+
+    def close(self) -> None:
+        with _LITE_GUARD:
+            if self.closed:
+                return
+            self.closed = True
+            last = False
+            if self.lite:
+                _LITE_OPEN[self.uri] -= 1
+                last = _LITE_OPEN[self.uri] <= 0
+        self.client.close()
+        if last:
+            from milvus_lite.server_manager import server_manager_instance
+
+            server_manager_instance.release_server(self.uri)
 
 
 class _Terms:
@@ -101,9 +154,7 @@ class MilvusStore:
         self.client = client
         self._manifest = manifest
         self.chunks_c, self.docs_c, self.terms_c = f"{prefix}_chunks", f"{prefix}_docs", f"{prefix}_terms"
-        self._closed = uri.startswith("http")
-        if not self._closed:
-            _LITE_OPEN[uri] += 1
+        self._connection = _Connection(uri, client)
 
     @classmethod
     def open(cls, uri: str, embedder_id: str | None = None, create: bool = False, token: str | None = None) -> MilvusStore:
@@ -127,16 +178,24 @@ class MilvusStore:
                     if "Loaded" not in str(store._call(client.get_load_state, name).get("state")):
                         store._call(client.load_collection, name)
         except BaseException:
-            client.close()
+            store.close()
             raise
         if not raw and not create:
-            client.close()
+            store.close()
             raise no_index(uri)
         if raw:
             if raw.get("format") != FORMAT_VERSION:
+                store.close()
                 raise RagError(f"index at {uri} has format {raw.get('format')}, this version reads {FORMAT_VERSION}: rebuild it")
             store._manifest = Manifest.from_dict(raw)
-            check_embedder(uri, store._manifest, embedder_id)
+            try:
+                check_embedder(uri, store._manifest, embedder_id)
+            except BaseException:
+                store.close()
+                raise
+            if not store.our_tokens:
+                logger.warning("index at %s ranks keywords with Milvus's jieba analyzer (an older layout: no English stems, "
+                               "no CJK bigrams): rebuild it with `rag ingest --rebuild` to rank like the folder store", uri)
             if store._manifest.tokenizer != TOKENIZER_ID:
                 logger.warning("index at %s has term statistics of %s, this version makes %s: rebuild for exact evidence weights",
                                uri, store._manifest.tokenizer, TOKENIZER_ID)
@@ -190,15 +249,31 @@ class MilvusStore:
         )
         return [[(h["id"], float(h["distance"])) for h in hits] for hits in got]
 
+    @property
+    def our_tokens(self) -> bool:
+        """Whether Milvus's BM25 runs over our tokens (else: an older index, Milvus's jieba over title + text)."""
+        return self._manifest is not None and self._manifest.keyword == KEYWORD
+
+    def _keyword_query(self, text: str) -> str:
+        if not self.our_tokens:
+            return text
+        vocab = self.keyword.vocab  # like the folder store: only indexed tokens count (duplicates do, in both)
+        return encode_tokens([t for t in tokenize(text) if t in vocab])
+
     def keyword_search(self, text: str, k: int, where: DateRange | None = None) -> Ranked:
-        """Milvus's BM25 over the jieba analyzer (no English stems, no CJK bigrams: see docs/scale-out.md)."""
+        """Milvus's BM25 over our own tokens: the folder store's ranking (scores on its scale, see ``BM25``)."""
         if not self.exists or not text.strip() or not len(self):
             return []
+        query = self._keyword_query(text)
+        if not query.strip():
+            return []
         got = self._call(
-            self.client.search, self.chunks_c, data=[text], anns_field="sparse", limit=k, filter=date_filter(where),
+            self.client.search, self.chunks_c, data=[query], anns_field="sparse", limit=k, filter=date_filter(where),
             output_fields=["id"], search_params={"metric_type": "BM25"},
         )
-        return [(h["id"], abs(float(h["distance"]))) for h in got[0]]  # Milvus Lite reports BM25 negated, best first
+        # Milvus Lite reports BM25 negated, best first; Milvus's BM25 is (k1 + 1) times Lucene's (bm25s) score
+        scale = 1 + BM25["bm25_k1"] if self.our_tokens else 1.0
+        return [(h["id"], abs(float(h["distance"])) / scale) for h in got[0]]
 
     def hybrid_search(self, vector: np.ndarray, text: str, k: int, where: DateRange | None = None, rrf_k: int = 60) -> Ranked:
         """Milvus's own dense + BM25 fusion (``hybrid_search`` with RRF), for comparison with ours."""
@@ -208,8 +283,9 @@ class MilvusStore:
         reqs = [
             AnnSearchRequest(data=[vector.astype(np.float32).tolist()], anns_field="dense", limit=k, expr=flt or None,
                              param={"metric_type": "IP", "params": {"ef": max(EF_SEARCH, k)}}),
-            AnnSearchRequest(data=[text], anns_field="sparse", limit=k, expr=flt or None, param={"metric_type": "BM25"}),
         ]
+        if (query := self._keyword_query(text)).strip():  # no indexed token: dense alone
+            reqs.append(AnnSearchRequest(data=[query], anns_field="sparse", limit=k, expr=flt or None, param={"metric_type": "BM25"}))
         got = self._call(self.client.hybrid_search, self.chunks_c, reqs, RRFRanker(rrf_k), limit=k, output_fields=["id"])
         return [(h["id"], float(h["distance"])) for h in got[0]]
 
@@ -262,16 +338,12 @@ class MilvusStore:
             it.close()
 
     def close(self) -> None:
-        """Disconnect; the last store of a Milvus Lite file in this process also stops its in-process server,
-        so that another process (``rag remove`` next to a script) can open the file."""
-        self.client.close()
-        if not self.uri.startswith("http") and not self._closed:
-            self._closed = True
-            _LITE_OPEN[self.uri] -= 1
-            if _LITE_OPEN[self.uri] <= 0:
-                from milvus_lite.server_manager import server_manager_instance
+        """Disconnect (idempotent); the last store of a Milvus Lite file in this process also stops its
+        in-process server, so that another process (``rag remove`` next to a script) can open the file."""
+        self._connection.close()
 
-                server_manager_instance.release_server(self.uri)
+    def closer(self) -> Callable[[], None]:
+        return self._connection.close
 
     # --- write
     def write(self, remove: set[str], added: list[NewDocument], params: IndexParams, rebuild: bool = False) -> Manifest:
@@ -279,6 +351,8 @@ class MilvusStore:
         n_docs, n_chunks = (self._manifest.documents, self._manifest.chunks) if self._manifest and not rebuild else (0, 0)
         if rebuild or not self.exists:
             self._create(params.dim, drop=True)
+        # a new or rebuilt index ranks over our tokens; an older one keeps Milvus's jieba over title + text until --rebuild
+        ours = rebuild or not self._manifest or self.our_tokens
         new_ids = {c.chunk_id for a in added for c in a.chunks}
         drop = sorted(remove | {a.doc.doc_id for a in added})
         old = self._old_chunks(drop)  # (chunk id, doc id, tokens) of what is being replaced or removed
@@ -290,7 +364,8 @@ class MilvusStore:
             for c, v, t in zip(a.chunks, a.vectors, a.tokens):
                 df.update(set(t))
                 rows.append({
-                    "id": c.chunk_id, "doc_id": c.doc_id, "text": c.text, "ktext": f"{_s(c.title, 2000)} {c.text}",
+                    "id": c.chunk_id, "doc_id": c.doc_id, "text": c.text,
+                    "ktext": encode_tokens(t) if ours else f"{_s(c.title, 2000)} {c.text}",
                     "title": _s(c.title, 2000), "date": _s(c.date, 32), "source": _s(c.source, 256),
                     "start": c.start, "end": c.end, "tokens": " ".join(t)[:60000], "dense": v.astype(np.float32).tolist(),
                 })
@@ -299,7 +374,7 @@ class MilvusStore:
         stale = [cid for cid, _, _ in old if cid not in new_ids]
         for i in range(0, len(stale), BATCH):
             self._call(self.client.delete, self.chunks_c, ids=stale[i : i + BATCH])
-        known = set(self.doc_hashes()) if drop else set()
+        known = self._present(drop)  # only these documents: a scan of every document made each write O(index)
         gone = [d for d in drop if d in known]
         for i in range(0, len(gone), BATCH):
             self._call(self.client.delete, self.docs_c, filter=f"doc_id in {json.dumps(gone[i : i + BATCH], ensure_ascii=False)}")
@@ -309,7 +384,8 @@ class MilvusStore:
         self._update_terms({t: n for t, n in df.items() if n})
         manifest = Manifest(
             params, n_docs - len(gone) + len(added), n_chunks - len(old) + len(rows), tokenizer=TOKENIZER_ID,
-            dense_index_type="milvus-hnsw", backend="milvus", keyword="milvus-bm25-jieba-search",
+            dense_index_type="milvus-hnsw", backend="milvus",
+            keyword=KEYWORD if ours else (self._manifest.keyword if self._manifest else None) or "milvus-bm25-jieba-search",
         )
         self._call(self.client.alter_collection_properties, self.chunks_c,
                    properties={MANIFEST_KEY: json.dumps(manifest.to_dict(), ensure_ascii=False)})
@@ -317,6 +393,13 @@ class MilvusStore:
         self.__dict__.pop("keyword", None)
         logger.info("Milvus index %s: %d documents, %d chunks", self.uri, manifest.documents, manifest.chunks)
         return manifest
+
+    def _present(self, doc_ids: list[str]) -> set[str]:
+        out: set[str] = set()
+        for i in range(0, len(doc_ids), 200):
+            flt = f"part == 0 and doc_id in {json.dumps(doc_ids[i : i + 200], ensure_ascii=False)}"
+            out.update(r["doc_id"] for r in self._scan(self.docs_c, ["doc_id"], flt))
+        return out
 
     def _old_chunks(self, doc_ids: list[str]) -> list[tuple[str, str, str]]:
         out = []
@@ -349,7 +432,7 @@ class MilvusStore:
         s.add_field("id", DataType.VARCHAR, is_primary=True, max_length=1024)
         s.add_field("doc_id", DataType.VARCHAR, max_length=1024)
         s.add_field("text", DataType.VARCHAR, max_length=16384)
-        s.add_field("ktext", DataType.VARCHAR, max_length=20000, enable_analyzer=True, analyzer_params=ANALYZER)
+        s.add_field("ktext", DataType.VARCHAR, max_length=KTEXT_BYTES, enable_analyzer=True, analyzer_params=ANALYZER)
         s.add_field("title", DataType.VARCHAR, max_length=2048)
         s.add_field("date", DataType.VARCHAR, max_length=32)
         s.add_field("source", DataType.VARCHAR, max_length=256)
@@ -361,7 +444,7 @@ class MilvusStore:
         s.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["ktext"], output_field_names=["sparse"]))
         ip = c.prepare_index_params()
         ip.add_index(field_name="dense", index_type="HNSW", metric_type="IP", params=HNSW)
-        ip.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+        ip.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25", params=BM25)
         for f in ("doc_id", "date", "source"):
             ip.add_index(field_name=f, index_type="INVERTED")
         self._call(c.create_collection, self.chunks_c, schema=s, index_params=ip)
