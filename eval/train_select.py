@@ -143,20 +143,7 @@ def load(out: Path) -> dict[str, dict]:
         name = path.stem.removeprefix("features-")
         z = np.load(path, allow_pickle=False)
         data[name] = {k: z[k] for k in z.files} | {"meta": json.loads((out / f"questions-{name}.json").read_text()), "name": name}
-        x = data[name]["x"]
-        if x.shape[1] == len(FEATURES) - 1 and FEATURES[-1] == "cross":  # features written before "cross" existed
-            data[name]["x"] = np.hstack([x, _cross(name, data[name])[:, None]])
     return data
-
-
-def _cross(name: str, d: dict) -> np.ndarray:
-    """'cross' for features stored without it: English question and Chinese sentence, from the set's languages.
-
-    reading's passages are all Chinese; news_public's English questions have English passages (its README), so
-    only reading's English questions are cross-lingual. An approximation for old feature files only.
-    """
-    en = np.array([m["lang"] == "en" for m in d["meta"]])[d["q"]]
-    return (en & (name == "reading")).astype(np.float32)
 
 
 def fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, model: str = "trees", c: float = 1.0) -> Selector:
@@ -165,13 +152,13 @@ def fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, model: str = "trees", c: fl
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
 
-    mean, scale = x.mean(0), x.std(0)
-    scale[scale < 1e-6] = 1.0
-    lr = LogisticRegression(C=c, max_iter=2000)
-    lr.fit(standardise(x, mean, scale), y, sample_weight=w)
-    base = (lr.coef_[0].astype(np.float64), float(lr.intercept_[0]), mean.astype(np.float64), scale.astype(np.float64))
     if model == "logistic":
-        return Selector(*base, threshold=0.5)
+        mean, scale = x.mean(0), x.std(0)
+        scale[scale < 1e-6] = 1.0
+        lr = LogisticRegression(C=c, max_iter=2000)
+        lr.fit(standardise(x, mean, scale), y, sample_weight=w)
+        return Selector(lr.coef_[0].astype(np.float64), float(lr.intercept_[0]), mean.astype(np.float64),
+                        scale.astype(np.float64), threshold=0.5)
     gb = HistGradientBoostingClassifier(**TREE_PARAMS, random_state=SEED)
     gb.fit(x, y, sample_weight=w)
     trees = Trees(float(np.ravel(gb._baseline_prediction)[0]), tuple(
@@ -182,7 +169,8 @@ def fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, model: str = "trees", c: fl
     probe = x[:: max(len(x) // 500, 1)]
     if not np.allclose(trees.scores(probe), gb.decision_function(probe), atol=1e-6):
         raise RuntimeError("the exported trees do not reproduce scikit-learn's scores")
-    return Selector(*base, threshold=0.5, trees=trees)
+    n = x.shape[1]  # the logistic part is unused next to trees
+    return Selector(np.zeros(n), 0.0, np.zeros(n), np.ones(n), threshold=0.5, trees=trees)
 
 
 def rejection_threshold(sets: list[tuple[np.ndarray, np.ndarray]], target: float) -> float:
@@ -199,9 +187,13 @@ def rejection_threshold(sets: list[tuple[np.ndarray, np.ndarray]], target: float
     return min(need, 0.99)
 
 
+def set_weight(d: dict) -> float:
+    """Each set weighs the same, whatever its size."""
+    return 1000.0 / max(len(d["meta"]), 1)
+
+
 def weights(d: dict, rows: np.ndarray) -> np.ndarray:
-    n = max(len(d["meta"]), 1)
-    return np.full(len(rows), 1000.0 / n)  # each set weighs the same, whatever its size
+    return np.full(len(rows), set_weight(d))
 
 
 def held_out(suite: Path, per_set: int) -> dict[str, set[str]]:
@@ -316,7 +308,7 @@ def train(out: Path, save: Path | None, target: float = TARGET_REJECTION, model:
         qfold[name] = np.array([folds[m["group"]] for m in d["meta"]])
         d["fold"] = qfold[name][d["q"]]
     kinds = {name: [kind_of(name, m) for m in d["meta"]] for name, d in data.items()}
-    setw = {name: 1000.0 / max(len(d["meta"]), 1) for name, d in data.items()}
+    setw = {name: set_weight(d) for name, d in data.items()}
     # stage 1, out of fold
     oof = {name: np.zeros(len(d["y"])) for name, d in data.items()}
     for k in range(FOLDS):

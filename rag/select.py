@@ -21,7 +21,7 @@ from .chunk import sentences
 from .cite import grams
 from .evidence import Evidence
 from .query import CJK, Query
-from .short import _GAP_MAX, _TRAIL, _WH, _anchor, short_answer
+from .short import framed_gap, short_answer
 from .types import Hit
 
 Embed = Callable[[list[str], list[str]], tuple[np.ndarray, np.ndarray]]  # (queries, sentences) -> their vectors
@@ -150,17 +150,9 @@ def featurize(
 
 
 def _cloze_features(query: Query, sent: str) -> dict[str, float]:
-    """Whether the question's words on both sides of its question word (or one side) frame a gap in the sentence,
-    and whether a short answer can be taken from it (``rag.short``)."""
-    both = one = 0.0
-    if query.lang == "zh":
-        wh = _WH.search(query.text)
-        if wh:
-            left = _anchor(query.text[: wh.start()].rstrip(_TRAIL), sent, suffix=True)
-            right = _anchor(query.text[wh.end() :].strip(_TRAIL), sent if left is None else sent[left:], suffix=False)
-            both = float(left is not None and right is not None and 0 < right <= _GAP_MAX)
-            one = float(not both and (left is not None or right is not None))
-    return {"cloze_both": both, "cloze_one": one}
+    """Whether the question's words on both sides of its question word (or one side) frame a gap in the sentence."""
+    both, one = framed_gap(query.text, sent) if query.lang == "zh" else (False, False)
+    return {"cloze_both": float(both), "cloze_one": float(one)}
 
 
 def _similarities(query: Query, texts: list[str], embed: Embed | None) -> np.ndarray:

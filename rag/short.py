@@ -87,13 +87,10 @@ def short_answer(query: Query, sentence: str) -> str | None:
 def cloze(question: str, sentence: str) -> tuple[str | None, int | None]:
     """What fills the question word's place in ``sentence`` (found between the question's words on each side of
     it), and that place (a character offset in ``sentence``; ``None`` when neither side's words are found)."""
-    wh = _WH.search(question)
-    if not wh:
+    framed = frame(question, sentence)
+    if framed is None:
         return None, None
-    left_q = question[: wh.start()].rstrip(_TRAIL)
-    right_q = question[wh.end() :].strip(_TRAIL)
-    left = _anchor(left_q, sentence, suffix=True)
-    right = _anchor(right_q, sentence if left is None else sentence[left:], suffix=False)
+    left, right, right_q = framed
     if left is not None and right is not None and 0 < right <= _GAP_MAX:
         gap = sentence[left : left + right]
         unit = re.match(_UNIT, sentence[left + right :])
@@ -106,10 +103,33 @@ def cloze(question: str, sentence: str) -> tuple[str | None, int | None]:
         return _trim(_clip(sentence[end : end + _OPEN_MAX], forward=True)), end
     if left is not None:
         return _trim(_clip(sentence[left : left + _OPEN_MAX], forward=True)), left
-    right = _anchor(right_q, sentence, suffix=False)
-    if right:
+    if right:  # no left side: ``right`` is where the right side starts in the whole sentence
         return _trim(_clip(sentence[max(0, right - _OPEN_MAX) : right], forward=False)), right
     return None, None
+
+
+def frame(question: str, sentence: str) -> tuple[int | None, int | None, str] | None:
+    """The question's words around its question word, found in ``sentence``: the index just after the left side's
+    match, the offset of the right side's match (from there, or from the start without a left side) and the
+    question's right side itself; ``None`` when the question has no question word."""
+    wh = _WH.search(question)
+    if not wh:
+        return None
+    right_q = question[wh.end() :].strip(_TRAIL)
+    left = _anchor(question[: wh.start()].rstrip(_TRAIL), sentence, suffix=True)
+    right = _anchor(right_q, sentence if left is None else sentence[left:], suffix=False)
+    return left, right, right_q
+
+
+def framed_gap(question: str, sentence: str) -> tuple[bool, bool]:
+    """Whether both sides of the question word frame a gap of at most ``_GAP_MAX`` characters in ``sentence``, and
+    (else) whether one side is found there."""
+    framed = frame(question, sentence)
+    if framed is None:
+        return False, False
+    left, right, _ = framed
+    both = left is not None and right is not None and 0 < right <= _GAP_MAX
+    return both, not both and (left is not None or right is not None)
 
 
 def _anchor(part: str, sentence: str, suffix: bool, longest: bool = False) -> int | None:

@@ -50,9 +50,14 @@ def _clip(text: str, limit: int = QUOTE_HOVER) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def quote_span(c: Citation) -> tuple[int, int]:
+    """Where the quote of citation ``c`` lies in its passage text."""
+    return c.quote_start - c.start, c.quote_end - c.start
+
+
 def quoted(c: Citation) -> str:
     """The span of its passage that citation ``c`` quotes (the whole passage if no span is marked)."""
-    s, e = c.quote_start - c.start, c.quote_end - c.start
+    s, e = quote_span(c)
     return c.text[s:e] if 0 <= s < e <= len(c.text) else c.text
 
 
@@ -131,7 +136,7 @@ def _full_article(doc: Document | None, c: Citation, mark: bool) -> str:
 
 def source_card(c: Citation, turn: int, doc: Document | None, see_also: bool = False) -> str:
     """One cited passage: title, date, source, doc id, the passage with its cited span marked, full article."""
-    passage = esc(c.text) if see_also else highlight(c.text, c.quote_start - c.start, c.quote_end - c.start)
+    passage = esc(c.text) if see_also else highlight(c.text, *quote_span(c))
     kind = "src-card see-also" if see_also else "src-card"
     label = "参考" if see_also else str(c.n)
     return (
