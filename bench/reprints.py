@@ -277,9 +277,7 @@ def report(m: dict, neg: dict[str, str], idx: ReprintIndex, cost: dict | None, r
             lines.append(f"- {a} / {b} {st}: 「{rows[a][:40]}」 / 「{rows[b][:40]}」".replace("\n", " "))
     lines += ["", "Hard negatives (most similar other story, TF-IDF): estimated containment, must stay below the threshold", ""]
     for oid, nid in neg.items():
-        sa, sb = idx._sig[oid], idx._sig[nid]
-        j = sa.whole.jaccard(sb.whole)
-        c = j / (1 + j) * (sa.size + sb.size) / max(min(sa.size, sb.size), 1)
+        j, c = idx.estimate(oid, nid)
         lines.append(f"- {oid} vs {nid}: jaccard {j:.3f}, containment {c:.3f}, merged: {nid in idx.reprints(oid)}")
     if sim:
         lines += ["", "## SimHash for comparison (64 bits, same shingles; a reprint counts if within the radius of its original)", "",
