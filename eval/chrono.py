@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 DEFAULT = Path("../shared/evalsets/chronoqa")
 TYPES = ("absolute", "relative", "aggregate")
 _MARK = re.compile(r"\[\d{1,3}\]")
+_DATE_ONLY = re.compile(r"^\s*(?:\d{4}年\d{1,2}月\d{1,2}日\s*)+$")  # passages that are a dateline and nothing else
 
 
 def sample(rows: list[dict[str, Any]], per_type: int | None, seed: int = 0) -> list[dict[str, Any]]:
@@ -59,10 +60,13 @@ def ask(assistant: Assistant, row: dict[str, Any], as_of: bool) -> dict[str, Any
     ms = (time.perf_counter() - t) * 1000
     top = [h.chunk.doc_id for h in turn.hits[:5]]
     gold = set(row["doc_ids"])
+    docs = {d: assistant.store.document(d) for d in gold}
+    content = {d for d, doc in docs.items() if doc is None or not _DATE_ONLY.match(doc.text)}
     said = "" if answer.refused else _MARK.sub("", answer.text).lower()
     return {
         "id": row["id"], "type": row["temporal_type"], "multi": row["multi_doc"], "scorable": row["answer_scorable"],
         "hit5": bool(gold & set(top)), "all5": gold <= set(top),
+        "all5_content": content <= set(top) if content else None,
         "correct": any(a.lower() in said for a in row["answers"] if a) if row["answer_scorable"] else None,
         "refused": answer.refused, "plan": turn.plan.kind if turn.plan else None, "ms": round(ms, 1),
         "answer": answer.text[:300],
@@ -82,6 +86,7 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         out[name] = {
             "questions": len(g), "hit@5": _mean(r["hit5"] for r in g),
             "multi": len(multi), "all_gold@5": _mean(r["all5"] for r in multi),
+            "all_content@5": _mean(r.get("all5_content") for r in multi if r.get("all5_content") is not None),
             "scorable": len(scored), "accuracy": _mean(r["correct"] for r in scored),
             "refused": _mean(r["refused"] for r in g), "p50_ms": _median([r["ms"] for r in g]),
         }
@@ -99,13 +104,14 @@ def _median(xs: list[float]) -> float | None:
 
 
 def table(results: dict[str, dict[str, dict[str, Any]]]) -> str:
-    lines = ["| run | type | questions | hit@5 | multi-passage | all gold in top 5 | scorable | short answers right | refused | p50 ms |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| run | type | questions | hit@5 | multi-passage | all gold in top 5 | same, date-only gold passages left out |"
+             " scorable | short answers right | refused | p50 ms |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for run, summary in results.items():
         for t in (*TYPES, "all"):
             s = summary.get(t)
             if s:
-                lines.append(f"| {run} | {t} | {s['questions']} | {s['hit@5']} | {s['multi']} | {s['all_gold@5']} | "
+                lines.append(f"| {run} | {t} | {s['questions']} | {s['hit@5']} | {s['multi']} | {s['all_gold@5']} | {s['all_content@5']} | "
                              f"{s['scorable']} | {s['accuracy']} | {s['refused']} | {s['p50_ms']} |")
     return "\n".join(lines)
 

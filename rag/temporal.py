@@ -23,13 +23,13 @@ IN_RANGE = 1.6  # score factor for a hit whose article date or stated date falls
 NEAR_RANGE = 1.2  # ... whose date is within one granularity step of it (relative expressions are loose)
 UNDATED = 1.0  # an article with no date is never excluded by a soft range
 REPORT_LAG = timedelta(days=3)  # a report can appear a few days after a day-granular event
-RENDERED = frozenset({"compare", "same", "timeline", "count"})  # plans answered by ``render``, not a generator
+RENDERED = frozenset({"compare", "same", "each", "timeline", "count"})  # plans answered by ``render``, not a generator
 PER_EVENT = 3
 TIMELINE_DEPTH, TIMELINE_ITEMS = 60, 10  # chunks searched for a timeline; stories listed  # hits retrieved for each event of a comparison
 
 Search = Callable[[str, int, str | None, str | None], list[Hit]]  # (text, k, date_from, date_to) -> hits
 
-_ORDER = re.compile(r"(?:时间|先后)顺序|按时间(?:先后)?排[列序]|\bin (?:what|which|chronological) order\b", re.I)
+_ORDER = re.compile(r"(?:时间|先后)顺序|按时间(?:先后)?排[列序]|从早到晚|从先到后|由早到晚|\bin (?:what|which|chronological) order\b", re.I)
 _COMPARE = re.compile(r"(?:哪个|哪一个|哪件|哪一件|哪项|哪一项|哪起|哪一起|谁)[^，。？?]{0,8}?(更早|最早|先|更晚|最晚|后)"
                       r"|(更早|最早|更晚|最晚)(?:发生)?的是"
                       r"|which (?:came|happened|was) (first|earlier|later|last)|which .{0,30}\b(earlier|first|later|last)\b", re.I)
@@ -54,13 +54,13 @@ _Q_WORDS = re.compile(r"[？?。！!]|请问|是什么|有哪些|怎样|如何|w
 class Plan:
     """What a question asks about time: its range, and for compare/same/anchored the events it names."""
 
-    kind: str  # range | compare | same | anchored | timeline | count
+    kind: str  # range | compare | same | anchored | each | timeline | count
     range: DateRange | None = None
     events: tuple[str, ...] = ()
     latest: bool = False  # compare: which came last, not first
     order: bool = False  # compare: put them all in order
     unit: str = "day"  # same: day | month | year
-    rest: str = ""  # anchored: what is asked about the anchor's day
+    rest: str = ""  # anchored: what is asked about the anchor's day; each: what is asked of every event
     topic: str = ""  # timeline / count: what the articles are about
 
 
@@ -83,7 +83,7 @@ def plan(question: str, as_of: str | date | None = None) -> Plan | None:
         if len(events) >= 2:
             return Plan("compare", rng, events, latest=word.lower() in ("更晚", "最晚", "后", "later", "last"))
     same = _SAME.search(question)
-    if same and re.search(r"[吗么][？?]?\s*$|\?$", question):
+    if same and (re.search(r"[吗么][？?]?\s*$|\?$", question) or "是否" in question):
         events = _events(question[: same.start()])
         if len(events) >= 2:
             unit = {"天": "day", "日": "day", "周": "week", "年": "year"}.get(same.group(0)[-1], "month")
@@ -92,34 +92,62 @@ def plan(question: str, as_of: str | date | None = None) -> Plan | None:
     if a:
         unit = {"月": "month", "年": "year"}.get(a.group(2)[-1], "day")
         return Plan("anchored", rng, (a.group(1).strip("，, "),), unit=unit, rest=a.group(3))
+    each = _EACH.search(question)
+    if each:
+        events = _events(_WHAT_OF.sub("", question[: each.start()].strip("，, ")))
+        if len(events) >= 2:
+            return Plan("each", rng, events, rest=question[each.end() :].strip())
     return Plan("range", rng) if rng else None
 
 
+_EACH = re.compile(r"分别|各自|\brespectively\b", re.I)
+_WHAT_OF = re.compile(r"的(?:时间|日期)$")
+
+
 def _events(text: str) -> tuple[str, ...]:
-    """The events a comparison names: 'A和B哪个更早' -> (A, B); 'A、B和C' -> (A, B, C); '1.A，2.B' -> (A, B)."""
+    """The events a comparison names: 'A和B哪个更早' -> (A, B); 'A、B和C' -> (A, B, C); '1.A，2.B' -> (A, B).
+    A part that only says when ('在2023年', '截至2月17日', '今年') is the question's range, not an event."""
     numbered = re.findall(r"(?:^|[\s，,；;。？?])\d[.、．)）]\s*([^，,；;。？?]+)", text)
     if len(numbered) >= 2:
         return tuple(x.strip() for x in numbered)
     text = _TAIL.sub("", text.strip()).strip("，,、 ")
-    text = re.sub(r"(?:这|以下)?(?:两|三|四|几)(?:个|件|起|项)?(?:事件|事情|事)?中?$", "", text).strip("，,、 ")
     parts = [p.strip(" ，,、") for p in re.split(r"[、，,；;]|以及", text)]
-    parts = [re.sub(r"^(?:和|与|跟)", "", p) for p in parts if p]
+    parts = [_COUNTED.sub("", re.sub(r"^(?:和|与|跟)", "", p)).strip(" ，,、") for p in parts if p]
+    parts = [p for p in parts if p and not _only_time(p)]
     last = _halves(parts[-1]) if parts else None
     if last:
         parts[-1:] = list(last)
-    return tuple(x for x in (re.sub(r"(?:都|分别)?(?:是|在)+$", "", p) for p in parts) if x)
+    parts = [x for x in (re.sub(r"(?:(?:都|分别)?(?:是|在)+|是否)$", "", p) for p in parts) if x and not _only_time(x)]
+    return tuple(parts)
+
+
+_COUNTED = re.compile(r"(?:这|以下)?(?:两|三|四|几)(?:个|件|起|项)?(?:事件|事情|事)?(?:中|之中|当中)?$"
+                      r"|(?:的)?(?:事件|事情)?(?:之中|当中|中)$")
+_TIME_WORDS = re.compile(r"^(?:在|于|从|自|截至|截止|到|至|和|与|及|之间|期间|以来|之前|之后|以前|以后|前后|中|间|的|，|,|\s"
+                         r"|\d{1,2}[日号]|\d{1,2}月(?:\d{1,2}[日号])?)*$")
+
+
+def _only_time(part: str) -> bool:
+    """Whether ``part`` says nothing but when ('在2022年9月2日和2022年2月22日之间', '今年')."""
+    rest = part
+    for r in resolve(part):
+        rest = rest.replace(r.text, "")
+    return rest != part and bool(_TIME_WORDS.match(rest))
 
 
 _AND = re.compile(r"和(?![平谐睦])|(?<![参给])与(?!会)|跟|还是|(?<![A-Za-z])(?:and|or)(?![A-Za-z])")
 
 
 def _halves(text: str) -> tuple[str, str] | None:
-    """Split 'A和B' at the conjunction nearest the middle that leaves both sides at least 4 characters."""
-    cuts = [m for m in _AND.finditer(text) if m.start() >= 4 and len(text) - m.end() >= 4]
-    if not cuts:
-        return None
-    m = min(cuts, key=lambda m: abs(m.start() - len(text) / 2))
-    return text[: m.start()].strip(), text[m.end() :].strip()
+    """Split 'A和B' at the conjunction nearest the middle that leaves both sides at least 4 characters; failing
+    that, at a 和 that leaves both at least 2 ('古德利和周巧儿')."""
+    for least, only_he in ((4, False), (2, True)):
+        cuts = [m for m in _AND.finditer(text)
+                if m.start() >= least and len(text) - m.end() >= least and (not only_he or m.group(0) == "和")]
+        if cuts:
+            m = min(cuts, key=lambda m: abs(m.start() - len(text) / 2))
+            return text[: m.start()].strip(), text[m.end() :].strip()
+    return None
 
 
 def _topic(question: str, rng: DateRange | None) -> str:
@@ -222,8 +250,10 @@ def gather(p: Plan, search: Search, k: int) -> Evidence:
         ev.hits.append(h)
         return len(ev.hits)
 
-    if p.kind in ("compare", "same"):
-        found = [search(event, PER_EVENT, None, None) for event in p.events]
+    if p.kind in ("compare", "same", "each"):
+        # each event on its own; the question's range (if any) ranks an event's passages, it does not filter them
+        texts = [_asked(e, p.rest) if p.kind == "each" else e for e in p.events]
+        found = [boost(search(t, PER_EVENT * 3, None, None), p.range)[:PER_EVENT] for t in texts]
         for event, hits in zip(p.events, found):
             if hits:
                 n = add(hits[0])
@@ -281,6 +311,12 @@ def gather(p: Plan, search: Search, k: int) -> Evidence:
     return ev
 
 
+def _asked(event: str, rest: str) -> str:
+    """What to retrieve for one event of an 'each' question: a bare name ('美国和马来西亚分别采取了什么行动')
+    carries what is asked of it."""
+    return f"{event}{rest}" if len(event) <= 5 and rest else event
+
+
 def _around(span: tuple[date, date], unit: str) -> tuple[date, date]:
     """The anchor's day give or take one, or its whole month or year (当月, 当年)."""
     if unit == "day":
@@ -294,6 +330,10 @@ def render(p: Plan, ev: Evidence, lang: str = "zh") -> Iterator[str]:
     """The answer text for compare / same / timeline / count plans, each dated claim cited; nothing when the
     evidence does not answer (the pipeline then refuses)."""
     en = lang == "en"
+    if p.kind == "each":  # every event with its date and its passage, in the question's order
+        for event, n, d, s, e in ev.dated:
+            yield f"{event}（{_zh_date(d)}）：{ev.hits[n - 1].chunk.text[s:e]}[{n}]\n"
+        return
     if p.kind in ("compare", "same"):
         dated = [x for x in ev.dated if x[2]]
         if len(dated) < 2 or len(dated) < len(p.events):

@@ -31,6 +31,27 @@ def test_plans_read_what_a_question_asks_about_time() -> None:
     assert plan("哪些城市成为示范城市?") is None
 
 
+def test_a_part_that_only_says_when_is_the_range_not_an_event() -> None:
+    p = plan("在2020年，甲市地铁开通和乙省高考改革这两个事件是发生在同一个月吗？")
+    assert p is not None and p.kind == "same" and p.events == ("甲市地铁开通", "乙省高考改革") and p.range
+    p = plan("在2021年3月1日和2021年5月9日之间，海口和三亚哪个地方更早发布预警？")
+    assert p is not None and p.kind == "compare" and p.events == ("海口", "三亚")
+    p = plan("丙队夺冠和丁公司上市是否发生在同一年？")
+    assert p is not None and p.kind == "same" and p.unit == "year" and p.events == ("丙队夺冠", "丁公司上市")
+    p = plan("戊会议闭幕、己大桥通车、庚卫星发射，事件从早到晚的顺序是什么？")
+    assert p is not None and p.kind == "compare" and p.order and len(p.events) == 3
+    p = plan("甲市和乙市分别获得了什么称号？")
+    assert p is not None and p.kind == "each" and p.events == ("甲市", "乙市") and p.rest == "获得了什么称号？"
+
+
+def test_each_event_is_answered_from_its_own_report(assistant) -> None:  # type: ignore[no-untyped-def]
+    a = assistant.ask("包头市城市质量发展大会和聊城实施质量强市战略动员大会分别是什么时候召开的？")
+    assert not a.refused
+    assert {c.doc_id for c in a.citations} == {BAOTOU, LIAOCHENG}
+    lines = [line for line in a.text.splitlines() if line]
+    assert lines[0].startswith("包头") and "2016年4月14日" in lines[0] and lines[1].startswith("聊城")
+
+
 def test_a_hit_in_the_range_outranks_one_outside_it() -> None:
     def hit(cid: str, text: str, day: str | None, score: float) -> Hit:
         return Hit(Chunk(cid, cid, text, 0, len(text), None, day, None), score)
