@@ -26,7 +26,7 @@ from .retrieve import LIST_WIDTH, HybridRetriever
 from .settings import Settings
 from .stores import Store, open_store
 from .timeparse import absolutize, parse_as_of
-from .types import Answer, Hit
+from .types import Answer, Citation, Dated, Hit
 
 if TYPE_CHECKING:
     from .keyword import KeywordIndex
@@ -201,7 +201,8 @@ class Assistant:
         if turn.history:
             last = turn.history[-1][0]
             short = len(turn.question) < 12 or len(turn.question.split()) < 5 and not CJK.search(turn.question)
-            if short or _FOLLOW_UP.search(turn.question):
+            own = temporal.plan(turn.question, turn.as_of)  # a timeline, count or comparison names its own subject
+            if (short or _FOLLOW_UP.search(turn.question)) and not (own and own.kind in temporal.RENDERED):
                 turn.search_text = f"{last} {turn.question}"
         return turn
 
@@ -283,12 +284,28 @@ class Assistant:
         warnings = turn.warnings + checked.warnings
         if checked.uncited:
             warnings.append(f"{checked.uncited} sentence(s) of the answer have no supporting citation")
-        yield Answer(turn.question, checked.text, checked.citations, False, [], warnings, turn.timings, generator.name)
+        answer = Answer(turn.question, checked.text, checked.citations, False, [], warnings, turn.timings, generator.name)
+        if rendered:
+            answer.kind, answer.dated = turn.plan.kind, _dated(turn.plan.kind, turn.dated, checked.citations)  # type: ignore[union-attr]
+        yield answer
 
     def _similarity(self, claims: list[str], passages: list[str]) -> Any:
         a = self.embedder.embed_queries(claims)
         b = self.embedder.embed_documents(passages)
         return (a * b).sum(axis=1)
+
+
+def _dated(kind: str, ev: temporal.Evidence | None, citations: list[Citation]) -> list[Dated]:
+    """The evidence's dated lines that the answer kept, with their citation numbers (renumbered by the check)."""
+    if ev is None:
+        return []
+    by_chunk = {c.chunk_id: c.n for c in citations}
+    out = []
+    for event, n, day, s, e in ev.dated:
+        hit = ev.hits[n - 1]
+        if hit.chunk.chunk_id in by_chunk:
+            out.append(Dated(event, day, by_chunk[hit.chunk.chunk_id], hit.chunk.text[s:e]))
+    return out if kind in ("each", "count") else sorted(out, key=lambda d: d.date or "9999")  # as the answer says them
 
 
 def check_as_of(value: str | date | None) -> date:

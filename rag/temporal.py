@@ -332,7 +332,7 @@ def render(p: Plan, ev: Evidence, lang: str = "zh") -> Iterator[str]:
     en = lang == "en"
     if p.kind == "each":  # every event with its date and its passage, in the question's order
         for event, n, d, s, e in ev.dated:
-            yield f"{event}（{_zh_date(d)}）：{ev.hits[n - 1].chunk.text[s:e]}[{n}]\n"
+            yield f"{event}（{zh_date(d)}）：{ev.hits[n - 1].chunk.text[s:e]}[{n}]\n"
         return
     if p.kind in ("compare", "same"):
         dated = [x for x in ev.dated if x[2]]
@@ -351,13 +351,13 @@ def render(p: Plan, ev: Evidence, lang: str = "zh") -> Iterator[str]:
             yield ("Yes:\n" if same else "No:\n") if en else ("是的，是同一" if same else "不是，不是同一") + {
                 "day": "天", "week": "周", "month": "个月", "year": "年"}[p.unit] + "：\n"
         for event, n, d, s, e in sorted(dated, key=lambda x: x[2] or ""):
-            yield f"{event}（{_zh_date(d)}）：{ev.hits[n - 1].chunk.text[s:e]}[{n}]\n"
+            yield f"{event}（{zh_date(d)}）：{ev.hits[n - 1].chunk.text[s:e]}[{n}]\n"
         return
     if p.kind in ("timeline", "count"):
         if p.kind == "count":
             if not ev.count:
                 return
-            when = f"（{p.range.text}，{_zh_date(p.range.start.isoformat())}至{_zh_date(p.range.end.isoformat())}）" if p.range else ""
+            when = f"（{p.range.text}，{zh_date(p.range.start.isoformat())}至{zh_date(p.range.end.isoformat())}）" if p.range else ""
             also = (f" ({ev.undated} undated)" if en else f"另有{ev.undated}篇未注明日期的报道提及该时间，") if ev.undated else ""
             yield (f"{ev.count} articles mention {p.topic}{when}{also}; the latest:\n" if en
                    else f"共有{ev.count}篇报道提到“{p.topic}”{when}，{also}最近的几篇：\n")
@@ -367,10 +367,10 @@ def render(p: Plan, ev: Evidence, lang: str = "zh") -> Iterator[str]:
             yield (f"Timeline of {p.topic} ({len(ev.dated)} reports, oldest first):\n" if en
                    else f"“{p.topic}”的时间线（{len(ev.dated)}篇报道，按时间先后）：\n")
         for _, n, d, s, e in ev.dated:
-            yield f"{_zh_date(d)}：{ev.hits[n - 1].chunk.text[s:e]}[{n}]\n"
+            yield f"{zh_date(d)}：{ev.hits[n - 1].chunk.text[s:e]}[{n}]\n"
 
 
-def _zh_date(iso: str | None) -> str:
+def zh_date(iso: str | None) -> str:
     if not iso:
         return "日期不详"
     parts = iso.split("-")

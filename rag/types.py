@@ -65,6 +65,17 @@ class Citation:
     also: tuple[str, ...] = ()  # other documents reporting the same story ("also reported by N outlets")
 
 
+@dataclass(frozen=True)
+class Dated:
+    """One dated line of a timeline, comparison or count answer: the event or topic, its date (ISO, ``None`` when
+    unknown), the citation ``n`` it rests on and the sentence quoted."""
+
+    event: str
+    date: str | None
+    n: int
+    text: str
+
+
 @dataclass
 class Answer:
     """What the assistant says, with the passages it cites."""
@@ -77,6 +88,8 @@ class Answer:
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     generator: str = "extractive"
+    kind: str | None = None  # a time question answered from dated evidence: compare, same, each, timeline, count
+    dated: list[Dated] = field(default_factory=list)  # its dated lines, as the evidence holds them
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

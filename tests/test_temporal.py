@@ -82,6 +82,9 @@ def test_timeline_lists_dated_cited_reports_oldest_first(assistant) -> None:  # 
     years = [int(line[:4]) for line in lines]
     assert years == sorted(years) and years[0] == 2015
     assert len({c.doc_id for c in a.citations}) == len(a.citations)  # one passage per story
+    assert a.kind == "timeline" and [d.date for d in a.dated if d.date] == sorted(d.date for d in a.dated if d.date)
+    after = assistant.ask("质量强市的时间线", history=[("2030年火星基地一共住了多少名宇航员?", "资料库中没有找到答案。")])
+    assert after.kind == "timeline" and after.text == a.text  # short, but its own question: not folded into the last
 
 
 def test_count_comes_from_the_index(assistant) -> None:  # type: ignore[no-untyped-def]

@@ -75,6 +75,20 @@ def test_hovering_a_marker_shows_the_quoted_span_and_the_short_answer_leads() ->
     assert "答：乙丙" in message.split('class="short-answer">', 1)[1].split("</div>", 1)[0]
 
 
+def test_a_timeline_answer_is_drawn_as_dated_cited_items(assistant: Any) -> None:
+    answer = assistant.ask("质量强市的时间线")
+    message = render.answer_message(answer, 1)
+    assert answer.kind == "timeline" and message.count('class="tl-item"') == len(answer.dated) >= 4
+    dates = [d.date for d in answer.dated if d.date]
+    assert dates == sorted(dates)  # oldest first
+    assert message.index("2015年2月2日") < message.index("2015年6月15日") < message.index("2016年")
+    assert {d.n for d in answer.dated} <= {c.n for c in answer.citations}  # every item cites a kept source
+    assert message.count('class="cite"') >= len(answer.dated)
+    compare = render.answer_message(assistant.ask("包头市城市质量发展大会和聊城实施质量强市战略动员大会哪个更早?"), 2)
+    events = [part.split("</span>", 1)[0] for part in compare.split('class="tl-event">')[1:]]
+    assert len(events) == 2 and events[0].startswith("聊城") and events[1].startswith("包头")  # in date order
+
+
 def test_source_card_marks_the_cited_span_inside_the_passage() -> None:
     card = render.source_card(citation(), turn=1, doc=None)
     assert 'id="src-1-1"' in card and "甲<mark>乙丙</mark>丁戊" in card
@@ -225,6 +239,13 @@ def test_follow_up_and_refusal_in_the_browser(page: Any) -> None:
     assert page.locator("#sources .see-also").count() >= 1
     assert page.locator("#sources details.src-older").count() == 1  # the earlier answer's sources, folded
     shoot(page, "ui-refusal.png")
+    page.fill("#question textarea", "质量强市的时间线")  # a time question, drawn as a timeline
+    page.press("#question textarea", "Enter")
+    items = page.locator("#chat .timeline").last.locator(".tl-item")
+    items.first.wait_for()
+    assert items.count() >= 4 and items.first.locator("a.cite").count() == 1
+    assert items.first.locator(".tl-date").inner_text().startswith("2015")
+    shoot(page, "ui-timeline.png")
 
 
 @pytest.mark.slow

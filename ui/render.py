@@ -9,6 +9,7 @@ from typing import Any
 
 from rag.generators import GENERATORS
 from rag.stores import Manifest
+from rag.temporal import zh_date
 from rag.types import Answer, Citation, Document, Hit
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
@@ -74,6 +75,8 @@ def answer_message(answer: Answer, turn: int) -> str:
             f'<div class="refusal-text">{esc(answer.text)}</div>'
             f'<div class="refusal-hint">{esc(REFUSAL_WHY if answer.see_also else REFUSAL_EMPTY)}</div></div>'
         )
+    elif answer.dated:
+        body = f'<div class="answer">{timeline(answer, turn)}</div>'
     else:
         quotes = {c.n: quoted(c) for c in answer.citations}
         short = _SHORT_LINE.match(answer.text)
@@ -82,6 +85,21 @@ def answer_message(answer: Answer, turn: int) -> str:
         body = f'<div class="answer">{lead}{badges(rest, turn, quotes)}</div>'
     warnings = "".join(f'<div class="warn">⚠ {esc(w)}</div>' for w in answer.warnings)
     return body + warnings + timing_line(answer)
+
+
+def timeline(answer: Answer, turn: int) -> str:
+    """A time answer drawn as a timeline: its first line, then one dated, cited item per event or report."""
+    quotes = {c.n: quoted(c) for c in answer.citations}
+    head = "" if answer.kind == "each" else answer.text.split("\n", 1)[0]
+    named = answer.kind in ("compare", "same", "each")  # each item is one of the question's events
+    items = "".join(
+        f'<li class="tl-item"><span class="tl-date">{esc(zh_date(d.date))}</span>'
+        + (f'<span class="tl-event">{esc(d.event)}</span>' if named else "")
+        + f'<span class="tl-text">{badges(f"{d.text}[{d.n}]", turn, quotes)}</span></li>'
+        for d in answer.dated
+    )
+    lead = f'<div class="tl-head">{badges(head, turn, quotes)}</div>' if head else ""
+    return f'{lead}<ol class="timeline" data-kind="{esc(answer.kind)}">{items}</ol>'
 
 
 REFUSAL_WHY = (

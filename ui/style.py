@@ -41,6 +41,13 @@ span.cite-pending { opacity: .55; cursor: default; }
 .refusal-tag, .error-tag { display: inline-block; font-size: .75em; font-weight: 600; padding: .05em .5em;
   border-radius: .6em; margin-bottom: .25em; }
 .refusal-tag { background: #fde68a; color: #78350f; }
+.timeline { list-style: none; margin: .4em 0 0 .3em; padding: 0 0 0 1.1em; border-left: 2px solid #93c5fd; }
+.tl-item { position: relative; margin: 0 0 .7em 0; }
+.tl-item::before { content: ""; position: absolute; left: -1.55em; top: .45em; width: .7em; height: .7em;
+  border-radius: 50%; background: #2563eb; }
+.tl-date { display: block; font-weight: 600; color: #1d4ed8; font-size: .92em; }
+.tl-event { display: block; font-weight: 600; }
+.tl-head { font-weight: 600; margin-bottom: .2em; }
 .short-answer { font-weight: 600; background: #ecfdf5; border-left: 4px solid #059669; padding: .15em .5em;
   margin-bottom: .35em; border-radius: 3px; }
 .refusal-hint { font-size: .82em; opacity: .8; margin-top: .2em; }

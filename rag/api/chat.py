@@ -7,6 +7,7 @@ import re
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import asdict
 from typing import Any
 
 from ..errors import InputError
@@ -75,6 +76,7 @@ def extras(answer: Answer, urls: Urls) -> dict[str, Any]:
         "references": [reference(c, urls) for c in answer.citations],
         "refused": answer.refused,
         "see_also": [reference(c, urls) for c in answer.see_also],
+        **({"kind": answer.kind, "dated": [asdict(d) for d in answer.dated]} if answer.dated else {}),
     }
 
 
