@@ -213,3 +213,21 @@ def test_llm_endpoint_down_falls_back_to_extractive(assistant) -> None:  # type:
         assistant.generator = before
     assert all(c in answer.text for c in CITIES) and answer.generator == "extractive"
     assert any("openai generator failed" in w for w in answer.warnings)
+
+
+def test_a_list_is_gathered_from_two_articles_each_part_cited(ingest_real, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "two"
+    folder.mkdir()
+    (folder / "a.txt").write_text(
+        "2016年3月，省政府公布首批生态示范县名单，甲县、乙县、丙县等3个县成为首批生态示范县。会议要求各地认真总结经验。",
+        encoding="utf-8")
+    (folder / "b.txt").write_text(
+        "2018年5月，省政府公布第二批生态示范县名单，丁县、戊县等2个县成为第二批生态示范县。各县将继续推进生态建设。",
+        encoding="utf-8")
+    (folder / "c.txt").write_text("省里召开农业工作会议，部署春耕生产。", encoding="utf-8")
+    answer = Assistant.load(ingest_real(folder)).ask("哪些县成为生态示范县？")
+    assert not answer.refused
+    short = answer.text.splitlines()[0]
+    assert all(c in short for c in ("甲县", "乙县", "丙县", "丁县", "戊县")), answer.text
+    assert {c.doc_id for c in answer.citations} == {"a.txt", "b.txt"}
+    assert "[1]" in short and "[2]" in short  # each part cited by its own article

@@ -160,10 +160,15 @@ class ExtractiveGenerator:
             return []
         scored.sort(key=lambda x: x.score, reverse=True)
         limit = self.max_sentences + (1 if query.is_list else 0)
+        top = [x for x in scored if x.score >= self.keep_ratio * scored[0].score]
+        if query.is_list and nouns:  # a list gathered across articles: another article's enumeration before more of the first's
+            first = passages[top[0].n - 1].chunk.doc_id
+            top = top[:1] + sorted(top[1:], key=lambda x: (passages[x.n - 1].chunk.doc_id == first
+                                                            or not self.evidence.enumerates(nouns, x.text(passages))))
         chosen: list[tuple[Scored, str]] = []
-        for x in scored:
+        for x in top:
             sent = x.text(passages)
-            if x.score < self.keep_ratio * scored[0].score or len(chosen) == limit:
+            if len(chosen) == limit:
                 break
             if not any(sent in other or other in sent for _, other in chosen):  # the same report in two articles
                 chosen.append((x, sent))
@@ -180,14 +185,33 @@ class ExtractiveGenerator:
         if not chosen:
             return
         quotes = [(x.n, x.text(passages)) for x in chosen]
-        short = short_answer(query, quotes[0][1])
-        if short:
-            shown = english(short) if CJK.search(short) else short  # a Chinese answer rendered for an English reader
-            yield (f"Answer: {shown} " if query.lang == "en" else f"答：{short}") + f"[{quotes[0][0]}]\n"
+        parts = self._short_parts(query, quotes, passages)
+        if parts:
+            shown = [(english(s) if query.lang == "en" and CJK.search(s) else s, n) for s, n in parts]  # for an English reader
+            cited = ("; " if query.lang == "en" else "；").join(f"{s} [{n}]" if query.lang == "en" else f"{s}[{n}]" for s, n in shown)
+            yield (f"Answer: {cited}" if query.lang == "en" else f"答：{cited}") + "\n"
         if query.lang == "en":
             yield EN_LEAD[any(CJK.search(sent) for _, sent in quotes)]
         for n, sent in quotes:
             yield sent + f"[{n}]" + ("" if _ENDS_SENTENCE.search(sent) else "\n")
+
+
+    @staticmethod
+    def _short_parts(query: Query, quotes: list[tuple[int, str]], passages: list[Hit]) -> list[tuple[str, int]]:
+        """The short answer with its citation; for a list, each other article's items too, each part cited by its
+        own article ('南京、南通[1]；深圳、成都[2]')."""
+        first = short_answer(query, quotes[0][1])
+        if not first:
+            return []
+        parts, docs = [(first, quotes[0][0])], {passages[quotes[0][0] - 1].chunk.doc_id}
+        if query.is_list:
+            for n, sent in quotes[1:]:
+                doc = passages[n - 1].chunk.doc_id
+                more = short_answer(query, sent) if doc not in docs else None
+                if more and more not in first and first not in more:
+                    parts.append((more, n))
+                    docs.add(doc)
+        return parts
 
 
 def build(parts: Parts) -> ExtractiveGenerator:
