@@ -39,11 +39,13 @@ def main(args: argparse.Namespace) -> int:
         return 0
     if args.dataset is None:
         raise InputError("rag eval needs --dataset FILE or --suite [DIR]")
+    if args.corpus and args.index:
+        raise InputError("eval: --corpus builds (and caches) an index of that corpus, --index names existing ones; give one")
     names = [c.strip() for c in args.configs.split(",") if c.strip()]
     report = run(
         args.dataset,
         corpus=args.corpus,
-        index=None if args.corpus else args.index,
+        index=args.index,
         configs=names,
         out=args.out,
         limit=args.limit,

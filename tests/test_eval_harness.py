@@ -106,6 +106,11 @@ def test_unknown_config_is_refused_before_any_work(dataset: Path, capsys: pytest
     assert "bogus" in capsys.readouterr().err
 
 
+def test_corpus_and_index_together_are_refused_not_one_ignored(dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli_main(["eval", "--dataset", str(dataset), "--corpus", str(SEEDS), "--index", str(tmp_path / "idx")]) == 2
+    assert "--corpus" in capsys.readouterr().err and not (tmp_path / "idx").exists()
+
+
 def test_cache_key_covers_corpus_embedder_settings_and_index_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "a.txt").write_text("南京成为示范城市。", encoding="utf-8")
     s = Settings()
