@@ -19,6 +19,7 @@ ENV_NAMES = {"index_dir": "RAG_INDEX"}  # a setting's variable where it is not R
 DEPRECATED_ENV = {"RAG_INDEX_DIR": "RAG_INDEX"}  # an old variable -> its one name now; still read, with a warning
 DENSE_INDEXES = ("auto", "flat", "hnsw", "ivfpq")
 FUSIONS = ("rrf", "weighted")
+LLM_CONTEXTS = ("auto", "sentences", "passages")
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class Settings:
     llm_model: str = "local"
     llm_api_key: str = "not-needed"
     llm_timeout: float = 120.0
+    llm_context: str = "auto"  # what a chat LLM reads: "sentences" (selected + neighbours), "passages"; auto: by generator
+    llm_max_tokens: int = 128  # the longest answer a chat LLM may write (bounds its latency)
     local_model_path: Path = Path("models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")
     min_relevance: float = 0.5
     max_doc_chars: int = 1_000_000  # a longer document is truncated or refused (oversize), with a warning
@@ -62,6 +65,8 @@ class Settings:
         _check(self.max_doc_chars > 0, f"max_doc_chars must be > 0, got {self.max_doc_chars}")
         _check(self.answer_selector in ("rules", "learned"), f"answer_selector must be 'rules' or 'learned', got {self.answer_selector!r}")
         _check(self.llm_timeout > 0, f"llm_timeout must be > 0, got {self.llm_timeout}")
+        _check(self.llm_context in LLM_CONTEXTS, f"llm_context must be one of {LLM_CONTEXTS}, got {self.llm_context!r}")
+        _check(self.llm_max_tokens > 0, f"llm_max_tokens must be > 0, got {self.llm_max_tokens}")
 
     def with_(self, **overrides: Any) -> Settings:
         """A copy with the given fields changed (``None`` values are ignored)."""

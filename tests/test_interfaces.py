@@ -54,13 +54,13 @@ def test_every_embedder_keeps_the_contract(name: str) -> None:
 
 
 class _FakeOpenAI(BaseHTTPRequestHandler):
-    """An OpenAI-compatible chat endpoint that streams passage [1]'s first sentence with its citation."""
+    """An OpenAI-compatible chat endpoint that streams the first passage's first sentence with its citation."""
 
     def do_POST(self) -> None:  # noqa: N802 (http.server's name)
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         prompt = body["messages"][-1]["content"]
-        first = re.search(r"^\[1\] .*\n(.+?[。！？!?])", prompt, re.M)
-        reply = [first.group(1), "[1]"] if first else [NOT_FOUND["zh"]]
+        first = re.search(r"^\[(\d+)\] .*\n(.+?[。！？!?])", prompt, re.M)
+        reply = [first.group(2), f"[{first.group(1)}]"] if first else [NOT_FOUND["zh"]]
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.end_headers()
