@@ -69,3 +69,11 @@ def test_the_model_reads_the_sentences_and_is_not_asked_when_nothing_is_selected
     assert model.prompts[0].startswith("证据句：")  # the evidence prompt, not the passages one
     refusing = ChatGenerator(model, "local", _Selector([]))  # type: ignore[arg-type]
     assert list(refusing.generate(query, hits())) == [] and len(model.prompts) == 1
+
+
+def test_the_prompt_survives_a_conversation_history() -> None:
+    gen = ChatGenerator(model=None)
+    msgs = gen.messages(analyze("答案是什么？"), hits(), [("上一个问题？", "上一个回答[1]")], context="[1] 证据")
+    last = msgs[-1].content
+    assert "证据句" in last and "答案是什么？" in last and "[1] 证据" in last  # not the history's question
+    assert [m.content for m in msgs[1:3]] == ["上一个问题？", "上一个回答[1]"]

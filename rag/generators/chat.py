@@ -99,12 +99,12 @@ class ChatGenerator:
         from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
         not_found = NOT_FOUND[query.lang]
-        system, user = (SYSTEM_PROMPT, USER_PROMPT) if context is None else (EVIDENCE_SYSTEM_PROMPT, EVIDENCE_USER_PROMPT)
+        system, prompt = (SYSTEM_PROMPT, USER_PROMPT) if context is None else (EVIDENCE_SYSTEM_PROMPT, EVIDENCE_USER_PROMPT)
         msgs: list[Any] = [SystemMessage(system.format(not_found=not_found))]
         for user, assistant in (history or [])[-3:]:
             msgs += [HumanMessage(user), AIMessage(assistant)]
         shown = format_passages(passages) if context is None else context
-        msgs.append(HumanMessage(user.format(passages=shown, question=query.text, not_found=not_found)))
+        msgs.append(HumanMessage(prompt.format(passages=shown, question=query.text, not_found=not_found)))
         return msgs
 
     def generate(self, query: Query, passages: list[Hit], history: list[tuple[str, str]] | None = None, **_: Any) -> Iterator[str]:
