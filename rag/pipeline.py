@@ -256,6 +256,9 @@ class Assistant:
         if rendered:  # which came first, same day, timeline, count: written from the dated evidence
             assert turn.plan is not None and turn.dated is not None
             generator, pieces = self.extractive, list(temporal.render(turn.plan, turn.dated, query.lang))
+            summary = self._summary(turn, "".join(pieces)) if turn.plan.kind == "timeline" and pieces else ""
+            if summary:  # an LLM's summary over the same dated evidence leads; the dated lines follow
+                generator, pieces = self.generator, [summary + "\n", *pieces]
             yield from pieces
         elif hits:
             try:
@@ -288,6 +291,25 @@ class Assistant:
         if rendered:
             answer.kind, answer.dated = turn.plan.kind, _dated(turn.plan.kind, turn.dated, checked.citations)  # type: ignore[union-attr]
         yield answer
+
+    def _summary(self, turn: Turn, lines: str) -> str:
+        """The chat generator's summary of a timeline's lines ('' with the extractive generator, or when the model
+        fails or any of its sentences cites nothing the passages support: the dated lines then stand alone)."""
+        summarize = getattr(self.generator, "summarize", None)
+        if summarize is None or turn.query is None:
+            return ""
+        try:
+            text = "".join(summarize(turn.query, lines)).strip()
+        except Exception as e:  # an LLM endpoint down must not break the timeline
+            turn.warnings.append(f"{self.generator.name} could not summarise the timeline ({_short(e)})")
+            return ""
+        marks = list(re.finditer(r"\[\d{1,3}\][。.！!；;]?", text))
+        text = text[: marks[-1].end()] if marks else ""  # a summary cut by the token cap ends at its last citation
+        checked = check(text, turn.hits, self._similarity) if text else None
+        if checked is None or not checked.citations or checked.uncited or checked.warnings:
+            turn.warnings.append(f"{self.generator.name} timeline summary had unsupported sentences; left out")
+            return ""
+        return text
 
     def _similarity(self, claims: list[str], passages: list[str]) -> Any:
         a = self.embedder.embed_queries(claims)

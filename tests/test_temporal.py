@@ -130,3 +130,27 @@ def test_the_search_tab_lists_articles_sortable_by_date(assistant) -> None:  # t
     newest = h.search("质量强市", 10, "", "", "", "", "newest")
     assert newest.index("2021-09-17") < newest.index("2015-02-02")
     assert "as_of must be a date" in h.search("质量强市", 10, "", "", "someday", "", "relevance")
+
+
+def test_with_an_llm_the_timeline_leads_with_its_summary_of_the_same_evidence(assistant) -> None:  # type: ignore[no-untyped-def]
+    from langchain_core.language_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    from rag.generators.chat import ChatGenerator
+
+    plain = assistant.ask("质量强市的时间线")
+    good = "2015年2月，国务院张纲参事就全国质量强市示范城市创建工作进行了点评[1]。"
+    bad = "质量强市运动在2030年彻底失败了[1]。"
+    before = assistant.generator
+    try:
+        assistant.generator = ChatGenerator(GenericFakeChatModel(messages=iter([AIMessage(good)])), "openai")
+        a = assistant.ask("质量强市的时间线")
+        assistant.generator = ChatGenerator(GenericFakeChatModel(messages=iter([AIMessage(bad)])), "openai")
+        b = assistant.ask("质量强市的时间线")
+    finally:
+        assistant.generator = before
+    assert a.text.startswith("2015年2月，国务院") and a.generator == "openai" and a.kind == "timeline"
+    assert plain.text.splitlines()[0] in a.text  # the dated lines follow the summary
+    assert len(a.dated) == len(plain.dated) and a.citations[0].doc_id == plain.citations[0].doc_id
+    assert b.text == plain.text and any("summary" in w for w in b.warnings)  # unsupported: left out
+

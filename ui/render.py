@@ -88,9 +88,11 @@ def answer_message(answer: Answer, turn: int) -> str:
 
 
 def timeline(answer: Answer, turn: int) -> str:
-    """A time answer drawn as a timeline: its first line, then one dated, cited item per event or report."""
+    """A time answer drawn as a timeline: what the answer says before its items (its heading; an LLM's summary), then
+    one dated, cited item per event or report."""
     quotes = {c.n: quoted(c) for c in answer.citations}
-    head = "" if answer.kind == "each" else answer.text.split("\n", 1)[0]
+    at = answer.text.find(answer.dated[0].text) if answer.dated else -1
+    head = answer.text[: answer.text.rfind("\n", 0, at) + 1].strip() if at > 0 else ""  # all before the first item
     named = answer.kind in ("compare", "same", "each")  # each item is one of the question's events
     items = "".join(
         f'<li class="tl-item"><span class="tl-date">{esc(zh_date(d.date))}</span>'
