@@ -101,6 +101,15 @@ def test_completion_names_the_six_cities_with_references(client: Any) -> None:
     assert r.usage.total_tokens > 0 and r.usage.model_extra["estimated"] is True
 
 
+def test_a_timeline_comes_with_its_dated_lines(client: Any) -> None:
+    r = client.chat.completions.create(model="rag-extractive", messages=[{"role": "user", "content": "质量强市的时间线"}])
+    message = r.choices[0].message
+    assert message.kind == "timeline" and len(message.dated) >= 4
+    dates = [d["date"] for d in message.dated if d["date"]]
+    assert dates == sorted(dates) and {d["n"] for d in message.dated} <= {ref["n"] for ref in message.references}
+    assert all(d["text"].rstrip("。；;！!？?") in message.content for d in message.dated)
+
+
 def test_streamed_completion_carries_references_on_the_final_chunk(client: Any) -> None:
     text, final, chunks = "", None, 0
     for chunk in ask(client, stream=True, stream_options={"include_usage": True}):
