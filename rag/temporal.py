@@ -100,7 +100,7 @@ def plan(question: str, as_of: str | date | None = None) -> Plan | None:
     return Plan("range", rng) if rng else None
 
 
-_EACH = re.compile(r"分别|各自|\brespectively\b", re.I)
+_EACH = re.compile(r"分别|各自")  # Chinese only: English events are not split (_events reads Chinese)
 _WHAT_OF = re.compile(r"的(?:时间|日期)$")
 
 
