@@ -16,9 +16,7 @@ import argparse
 import json
 import logging
 import random
-import shutil
 import sys
-import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -27,7 +25,6 @@ from typing import Any
 from tqdm import tqdm
 
 from rag.embed import get_embedder
-from rag.ingest import remove
 from rag.pipeline import Assistant
 from rag.settings import Settings
 from rag.store import IndexStore
@@ -36,7 +33,7 @@ from . import metrics as m
 from .corpus import cached_index, source_hash
 from .dataset import Question
 from .harness import evaluate
-from .suite import SEED, load_set
+from .suite import SEED, load_set, rounded, scorable, without_gold
 
 SET = Path("../shared/evalsets/news_public")
 MODES = {  # mode -> (generator, llm_context)
@@ -50,7 +47,7 @@ FALLBACK = "answered extractively instead"  # the pipeline's warning when the LL
 def sample(folder: Path, answerable: int, negatives: int) -> tuple[list[Question], list[Question]]:
     """Seeded: ``answerable`` questions and ``negatives`` other ones (all with gold documents and answers)."""
     questions, _ = load_set(folder, None)
-    scored = [q for q in questions if q.answerable and q.doc_ids and (q.answers or q.answer_parts)]
+    scored = scorable(questions)
     drawn = random.Random(SEED).sample(scored, min(answerable + negatives, len(scored)))
     return drawn[:answerable], drawn[answerable:]
 
@@ -106,20 +103,16 @@ def aggregate(rows: list[dict[str, Any]]) -> dict[str, Any]:
     called = [r["total_ms"] for r in rows if r["total_ms"] is not None and not r["refused"] and not r["fallback"]]
     return {
         "questions": len(rows), "answerable": len(pos), "negatives": len(neg),
-        "answer_accuracy": _r(m.mean(r["correct"] for r in pos)),
-        "false_refusal": _r(m.mean(r["refused"] for r in pos)),
-        "citation_precision": _r(m.mean(r["citation_precision"] for r in pos)),
-        "negative_rejection": _r(m.mean(r["rejected"] for r in neg)),
-        "refusal_rate": _r(m.mean(r["refused"] for r in rows)),
+        "answer_accuracy": rounded(m.mean(r["correct"] for r in pos), 3),
+        "false_refusal": rounded(m.mean(r["refused"] for r in pos), 3),
+        "citation_precision": rounded(m.mean(r["citation_precision"] for r in pos), 3),
+        "negative_rejection": rounded(m.mean(r["rejected"] for r in neg), 3),
+        "refusal_rate": rounded(m.mean(r["refused"] for r in rows), 3),
         "fallbacks": sum(r["fallback"] for r in rows),
-        "p50_ms": _r(m.percentile(total, 50), 0), "p95_ms": _r(m.percentile(total, 95), 0),
-        "answered_p50_ms": _r(m.percentile(called, 50), 0), "answered_p95_ms": _r(m.percentile(called, 95), 0),
+        "p50_ms": rounded(m.percentile(total, 50), 0), "p95_ms": rounded(m.percentile(total, 95), 0),
+        "answered_p50_ms": rounded(m.percentile(called, 50), 0), "answered_p95_ms": rounded(m.percentile(called, 95), 0),
         "errors": sum(r["error"] is not None for r in rows),
     }
-
-
-def _r(x: float | None, digits: int = 3) -> float | None:
-    return None if x is None else round(x, digits)
 
 
 def run(folder: Path, out: Path, answerable: int, negatives: int, passages: int) -> dict[str, Any]:
@@ -140,12 +133,7 @@ def run(folder: Path, out: Path, answerable: int, negatives: int, passages: int)
     with (cache / "rows.jsonl").open("w", encoding="utf-8") as log:
         assistant = Assistant(settings.with_(index_dir=info.index_dir), IndexStore.open(info.index_dir, embedder.id), embedder)
         rows += ask_all("answerable", pos, assistant, modes, passages_ids, log)
-        gold = sorted({d for q in neg for d in q.doc_ids or ()})
-        with tempfile.TemporaryDirectory(prefix="rag-negative-") as tmp:
-            copy = Path(tmp) / "index"
-            shutil.copytree(info.index_dir, copy)
-            removed = remove(copy, gold, embedder.id)
-            assistant = Assistant(settings.with_(index_dir=copy), IndexStore.open(copy, embedder.id), embedder)
+        with without_gold(info.index_dir, neg, settings, embedder) as (assistant, removed):
             rows += ask_all("negative", neg, assistant, modes, passages_ids, log)
     summary = {mode: aggregate([r for r in rows if r["mode"] == mode]) for mode in modes}
     if passages:  # the other modes on the passages subset, for a paired comparison

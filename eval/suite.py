@@ -17,6 +17,8 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -131,7 +133,7 @@ def run_set(folder: Path, settings: Settings, embedder: Any, per_set: int | None
     assistant.warm()
     bar = tqdm(questions, desc=folder.name, unit="q", file=sys.stderr, disable=not progress)
     results = [evaluate("hybrid", assistant, q) for q in bar]
-    scored = [q for q in questions if q.answerable and q.doc_ids and (q.answers or q.answer_parts)]
+    scored = scorable(questions)
     sample = random.Random(SEED).sample(scored, min(negatives, len(scored)))
     neg = negative_rejection(sample, info.index_dir, settings, embedder, progress, folder.name)
     extra = {q.id: rows[q.id] for q in questions}
@@ -144,18 +146,32 @@ def run_set(folder: Path, settings: Settings, embedder: Any, per_set: int | None
     }
 
 
+def scorable(questions: list[Question]) -> list[Question]:
+    """The answerable questions with gold documents and answers: those a negative-rejection run can ask."""
+    return [q for q in questions if q.answerable and q.doc_ids and (q.answers or q.answer_parts)]
+
+
+@contextmanager
+def without_gold(
+    index_dir: str, questions: list[Question], settings: Settings, embedder: Any
+) -> Iterator[tuple[Assistant, list[str]]]:
+    """An Assistant over a temporary copy of the index with all of ``questions``' gold documents removed, and the
+    ids removed."""
+    gold = sorted({d for q in questions for d in q.doc_ids or ()})
+    with tempfile.TemporaryDirectory(prefix="rag-negative-") as tmp:
+        copy = Path(tmp) / "index"
+        shutil.copytree(index_dir, copy)
+        removed = remove(copy, gold, embedder.id)
+        yield Assistant(settings.with_(index_dir=copy), IndexStore.open(copy, embedder.id), embedder), removed
+
+
 def negative_rejection(
     sample: list[Question], index_dir: str, settings: Settings, embedder: Any, progress: bool, name: str
 ) -> dict[str, Any]:
     """Ask ``sample`` over a copy of the index without any of their gold documents."""
     if not sample:
         return {"questions": 0, "rejection": None}
-    gold = sorted({d for q in sample for d in q.doc_ids or ()})
-    with tempfile.TemporaryDirectory(prefix="rag-negative-") as tmp:
-        copy = Path(tmp) / "index"
-        shutil.copytree(index_dir, copy)
-        removed = remove(copy, gold, embedder.id)
-        assistant = Assistant(settings.with_(index_dir=copy), IndexStore.open(copy, embedder.id), embedder)
+    with without_gold(index_dir, sample, settings, embedder) as (assistant, removed):
         out = []
         for q in tqdm(sample, desc=f"{name} (gold removed)", unit="q", file=sys.stderr, disable=not progress):
             a = assistant.ask(q.question, as_of=q.as_of)
@@ -201,18 +217,18 @@ def aggregate(results: list[Result]) -> dict[str, Any]:
         "citation_precision": _mean([r.citation_precision for r in answerable]),
         "citation_recall": _mean([r.citation_recall for r in answerable]),
         "false_refusal": _mean([r.refused for r in scored]),
-        "p50_ms": _r(m.percentile(total, 50), 1),
-        "p95_ms": _r(m.percentile(total, 95), 1),
-        "generate_p50_ms": _r(m.percentile(gen, 50), 1),
+        "p50_ms": rounded(m.percentile(total, 50), 1),
+        "p95_ms": rounded(m.percentile(total, 95), 1),
+        "generate_p50_ms": rounded(m.percentile(gen, 50), 1),
         "errors": sum(r.error is not None for r in results),
     }
 
 
 def _mean(values: list[Any]) -> float | None:
-    return _r(m.mean(values))
+    return rounded(m.mean(values))
 
 
-def _r(x: float | None, digits: int = 4) -> float | None:
+def rounded(x: float | None, digits: int = 4) -> float | None:
     return None if x is None else round(x, digits)
 
 
