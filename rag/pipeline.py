@@ -201,10 +201,14 @@ class Assistant:
         if turn.history:
             last = turn.history[-1][0]
             short = len(turn.question) < 12 or len(turn.question.split()) < 5 and not CJK.search(turn.question)
-            own = temporal.plan(turn.question, turn.as_of)  # a timeline, count or comparison names its own subject
-            if (short or _FOLLOW_UP.search(turn.question)) and not (own and own.kind in temporal.RENDERED):
+            if (short or _FOLLOW_UP.search(turn.question)) and not self._names_its_subject(turn):
                 turn.search_text = f"{last} {turn.question}"
         return turn
+
+    def _names_its_subject(self, turn: Turn) -> bool:
+        """Whether the question is a timeline, count or comparison, which names its own subject (not a follow-up)."""
+        own = temporal.plan(turn.question, turn.as_of) if self.settings.time_aware else None
+        return own is not None and own.kind in temporal.RENDERED
 
     def _retrieve(self, turn: Turn) -> Turn:
         t = time.perf_counter()

@@ -108,6 +108,7 @@ class _Rows:
     def __init__(self, num_perm: int, bands: int, width: int, dtype: np.dtype) -> None:
         self.num_perm, self.bands, self.width, self.dtype = num_perm, bands, width, dtype
         self.n = 0
+        self.mix = np.array([0x9E3779B97F4A7C15 ** (i + 1) % (1 << 64) for i in range(width)], np.uint64)
         self.whole = np.zeros((0, num_perm), dtype)
         self.lead = np.zeros((0, num_perm), dtype)
         self.sizes = np.zeros((0, 2), np.int64)
@@ -117,9 +118,8 @@ class _Rows:
     def band_keys(self, hv: np.ndarray) -> np.ndarray:
         """One 64-bit key per band (equal bands give equal keys; a rare collision only adds a candidate)."""
         cut = hv[..., : self.bands * self.width].astype(np.uint64).reshape(*hv.shape[:-1], self.bands, self.width)
-        mix = np.array([0x9E3779B97F4A7C15 ** (i + 1) % (1 << 64) for i in range(self.width)], np.uint64)
         with np.errstate(over="ignore"):
-            return (cut * mix).sum(axis=-1, dtype=np.uint64)
+            return (cut * self.mix).sum(axis=-1, dtype=np.uint64)
 
     def append(self, sig: Signature) -> int:
         if self.n == len(self.alive):

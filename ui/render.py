@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from rag.cite import normalise_marks
 from rag.generators import GENERATORS
 from rag.stores import Manifest
 from rag.temporal import zh_date
@@ -97,17 +98,11 @@ def timeline(answer: Answer, turn: int) -> str:
     items = "".join(
         f'<li class="tl-item"><span class="tl-date">{esc(zh_date(d.date))}</span>'
         + (f'<span class="tl-event">{esc(d.event)}</span>' if named else "")
-        + f'<span class="tl-text">{badges(_cited(d.text, d.n), turn, quotes)}</span></li>'
+        + f'<span class="tl-text">{badges(normalise_marks(f"{d.text}[{d.n}]"), turn, quotes)}</span></li>'
         for d in answer.dated
     )
     lead = f'<div class="tl-head">{badges(head, turn, quotes)}</div>' if head else ""
     return f'{lead}<ol class="timeline" data-kind="{esc(answer.kind)}">{items}</ol>'
-
-
-def _cited(sentence: str, n: int) -> str:
-    """``sentence`` with its marker before the closing punctuation, as the answer text has it ('…部署[3]；')."""
-    body = sentence.rstrip("。；;！!？?")
-    return f"{body}[{n}]{sentence[len(body):]}"
 
 
 REFUSAL_WHY = (
