@@ -123,10 +123,7 @@ class ChatGenerator:
             if not chosen:  # nothing the extractive generator would answer with: refuse without asking the model
                 return
             context = format_sentences(passages, chosen)
-        for piece in self.model.stream(self.messages(query, passages, history, context)):
-            text = piece.content if isinstance(piece.content, str) else ""
-            if text:
-                yield text
+        yield from self._stream(self.messages(query, passages, history, context))
 
 
     def summarize(self, query: Query, lines: str) -> Iterator[str]:
@@ -134,7 +131,11 @@ class ChatGenerator:
         from langchain_core.messages import HumanMessage, SystemMessage
 
         msgs = [SystemMessage(TIMELINE_SYSTEM_PROMPT), HumanMessage(TIMELINE_USER_PROMPT.format(lines=lines, question=query.text))]
-        for piece in self.model.stream(msgs):
+        yield from self._stream(msgs)
+
+    def _stream(self, messages: list[Any]) -> Iterator[str]:
+        """The model's reply to ``messages``, piece by piece (text pieces only)."""
+        for piece in self.model.stream(messages):
             text = piece.content if isinstance(piece.content, str) else ""
             if text:
                 yield text
