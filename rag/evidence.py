@@ -8,6 +8,9 @@ from functools import lru_cache
 
 from .keyword import KeywordIndex, tagged, tokenize, words as keyword_words
 from .query import CJK, Query, english_words, glossed, names, translations
+from .temporal import IN_RANGE, fit
+from .timeparse import without_dates
+from .types import Hit
 
 _QUESTION_RX = re.compile(
     r"有哪些|哪些|哪个|哪位|哪里|哪儿|哪一年|哪年|哪天|什么时候|什么样|什么|多少|几月几日|几个|第几|几位|几家|几次|是否|"
@@ -44,6 +47,11 @@ _PLACE = re.compile(
 )
 
 
+DATED = ("\x00in range",)  # the term a question's date range adds: matched by a passage dated in it, never by text
+DATE_WEIGHT = 1.0  # its weight, as a multiple of the question's mean term weight
+SHORT_RANGE_DAYS = 92  # ranges up to a quarter get the date term; a year's digits are matched in the text as before
+
+
 class Evidence:
     """Scores sentences against a question: IDF-weighted coverage of its terms, with answer-type checks."""
 
@@ -59,10 +67,14 @@ class Evidence:
         any translation counts against every sentence.
         """
         if query.lang == "zh":
-            text = _QUESTION_RX.sub(" ", query.text)
+            dated = query.range is not None and (query.range.end - query.range.start).days <= SHORT_RANGE_DAYS
+            text = _QUESTION_RX.sub(" ", without_dates(query.text) if dated else query.text)
             words = set(keyword_words(text))
             toks = [t for t in dict.fromkeys(tokenize(text)) if len(t) > 1 and (t in words or self.keyword.df(t))]
-            return [(self.idf(t), (t,)) for t in toks]
+            terms = [(self.idf(t), (t,)) for t in toks]
+            if dated and terms:  # a day, week or month asked about is matched by the passage's dates, not its digits
+                terms.append((DATE_WEIGHT * sum(w for w, _ in terms) / len(terms), DATED))
+            return terms
         found = translations(query.text, self.keyword.vocab, per_word=None)
         lead = "\n".join((passages or [])[:2])
         found = {w: [z for z in zh if passages is None or z in lead][:3] for w, zh in found.items()}
@@ -99,12 +111,17 @@ class Evidence:
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
     @staticmethod
-    def coverage(terms: list[tuple[float, tuple[str, ...]]], text: str) -> float:
-        """Share of the question's term weight found in ``text`` (0..1)."""
+    def in_range(query: Query, hit: Hit) -> bool:
+        """Whether the passage's article date or a date it states falls in the question's range."""
+        return query.range is not None and fit(hit, query.range) >= IN_RANGE
+
+    @staticmethod
+    def coverage(terms: list[tuple[float, tuple[str, ...]]], text: str, in_range: bool = False) -> float:
+        """Share of the question's term weight found in ``text`` (0..1); the date term counts when ``in_range``."""
         total = sum(w for w, _ in terms)
         if not total:
             return 0.0
-        low = text.lower()
+        low = text.lower() + (DATED[0] if in_range else "")
         return sum(w for w, alts in terms if any(a in low for a in alts)) / total
 
     def list_nouns(self, query: Query) -> tuple[str, ...]:

@@ -343,12 +343,12 @@ def check_as_of(value: str | date | None) -> date:
 
 
 def _with_years(query: Query, plan: temporal.Plan | None) -> Query:
-    """The question's years from its resolved range (so 去年 means the year before as_of, not before the archive's end)."""
+    """The question's resolved range and its years (so 去年 means the year before as_of, not before the archive's end)."""
     if plan is None or plan.range is None:
         return query
     lo, hi = plan.range.start.year, plan.range.end.year
     years = tuple(range(lo, hi + 1)) if 1 < lo and hi < 9999 and hi - lo <= 5 else ()
-    return replace(query, years=years)
+    return replace(query, years=years, range=plan.range)
 
 
 def _reranker(model: str | None) -> Any:

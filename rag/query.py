@@ -7,6 +7,10 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .timeparse import DateRange
 
 CJK = re.compile(r"[\u3400-\u9fff]")  # a Chinese character
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
@@ -53,6 +57,7 @@ class Query:
     answer_type: str | None = None
     expansions: tuple[str, ...] = field(default=())
     list_noun: str | None = None
+    range: DateRange | None = None  # the date range the question asks about (set by the pipeline's time handling)
 
     @property
     def keyword_text(self) -> str:

@@ -81,7 +81,8 @@ def featurize(
     seen: set[str] = set()
     for n, hit in enumerate(passages, 1):
         text = hit.chunk.text
-        context = evidence.coverage(terms, with_title(text, hit))
+        dated = evidence.in_range(query, hit)
+        context = evidence.coverage(terms, with_title(text, hit), dated)
         title = evidence.coverage(terms, hit.chunk.title or "")
         spans = sentences(text)
         for i, (s, e) in enumerate(spans):
@@ -93,8 +94,8 @@ def featurize(
             window = text[spans[max(i - 1, 0)][0] : spans[min(i + 1, len(spans) - 1)][1]]
             g = grams(sent)
             f = {
-                "own": evidence.coverage(terms, with_title(sent, hit)),
-                "near": evidence.coverage(terms, with_title(window, hit)),
+                "own": evidence.coverage(terms, with_title(sent, hit), dated),
+                "near": evidence.coverage(terms, with_title(window, hit), dated),
                 "context": context,
                 "title": title,
                 "rank_inv": 1.0 / n,

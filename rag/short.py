@@ -50,6 +50,7 @@ _HELD_IN = re.compile(r"在([\u4e00-\u9fff]{2,8}?)(?:举行|举办|召开|开幕
 _ENUM_RUN = re.compile(r"[\u4e00-\u9fff·]{2,10}(?:、[\u4e00-\u9fff·]{2,10})+(?:(?:和|及|与)[\u4e00-\u9fff·]{2,10})?")
 _DOTTED = re.compile(r"[\u4e00-\u9fff]{1,6}(?:[·•・][\u4e00-\u9fff]{1,8})+")
 _PERSON_TAGS = frozenset({"nr", "nrfg", "nrt"})
+_WIDEN_MAX = 4  # characters a short answer may grow by to end on whole words
 _ANCHOR_MIN = 2  # characters an anchor needs (one character matches anywhere)
 _SKIP = 4  # question characters next to the question word an anchor may leave out ('以什么成绩击败' / '以3-1战胜')
 _NAMING_Q = re.compile(r"叫什么|称为什么|称作什么|什么名字|名字是|名称是|叫做什么|被称为|称为")
@@ -60,6 +61,31 @@ _BECAUSE = re.compile(r"(?:因为|由于|原因是|是因为|因)\s*([^，,。�
 
 def short_answer(query: Query, sentence: str) -> str | None:
     """The answer itself, taken from ``sentence`` (see the module docstring); ``None`` if there is none."""
+    found = _short(query, sentence)
+    return whole_words(found, sentence) if found and CJK.search(found) else found
+
+
+def whole_words(answer: str, sentence: str) -> str:
+    """``answer`` widened to the jieba words it cuts through ('高启' in '饰演高启强' -> '高启强'), by at most
+    ``_WIDEN_MAX`` characters and never over clause punctuation; unchanged when it is not in ``sentence``."""
+    at = sentence.find(answer)
+    if at < 0:
+        return answer
+    end, start, stop, pos = at + len(answer), at, at + len(answer), 0
+    for word, _ in tagged(sentence):
+        ws = sentence.find(word, pos)
+        if ws < 0:
+            continue
+        pos = ws + len(word)
+        if ws < at < pos:
+            start = ws
+        if ws < end < pos:
+            stop = pos
+    widened = sentence[start:stop]
+    return widened if len(widened) - len(answer) <= _WIDEN_MAX and not _STOP_LEFT.search(widened) else answer
+
+
+def _short(query: Query, sentence: str) -> str | None:
     q = query.text
     if query.is_list:
         found = [re.sub(r"等$", "", m.group(0)) for m in _ENUM_RUN.finditer(sentence) if m.group(0) not in q]

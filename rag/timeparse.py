@@ -400,6 +400,17 @@ def question_range(text: str, as_of: str | date | None = None) -> DateRange | No
     return DateRange(lo, hi, " / ".join(r.text for r in ranges), gran, any(r.relative for r in ranges))
 
 
+def without_dates(text: str) -> str:
+    """``text`` with every time expression blanked out: what a question asks about, apart from when."""
+    spans = sorted((s, e) for s, e, *_ in _pass(text, date.today()))
+    out, at = [], 0
+    for s, e in spans:
+        if s >= at:  # overlapping matches ('2024年' inside '2024年3月7日') blank out as one
+            out += [text[at:s], " "]
+        at = max(at, e)
+    return "".join(out) + text[at:]
+
+
 def absolutize(text: str, as_of: str | date | None = None) -> str:
     """``text`` with its relative time expressions written as the dates they mean (去年7月 -> 2019年7月 as of
     2020), so that keyword search and evidence match what articles print; week and open spans are dropped."""

@@ -231,3 +231,16 @@ def test_a_list_is_gathered_from_two_articles_each_part_cited(ingest_real, tmp_p
     assert all(c in short for c in ("甲县", "乙县", "丙县", "丁县", "戊县")), answer.text
     assert {c.doc_id for c in answer.citations} == {"a.txt", "b.txt"}
     assert "[1]" in short and "[2]" in short  # each part cited by its own article
+
+
+def test_a_day_asked_about_is_matched_by_the_reports_date_not_its_digits(ingest_real, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "games"
+    folder.mkdir()
+    (folder / "a.txt").write_text("2024年3月7日\n北京时间3月7日，萨克拉门托国王队主场以123比108战胜新奥尔良鹈鹕。萨博尼斯得到19分。",
+                                  encoding="utf-8")
+    (folder / "b.txt").write_text("2024年2月1日\n萨克拉门托国王队客场以110比100战胜金州勇士。", encoding="utf-8")
+    (folder / "c.txt").write_text("2024年3月20日\n国王队本赛季主场表现稳定，球迷热情高涨。", encoding="utf-8")
+    a = Assistant.load(ingest_real(folder))
+    answer = a.ask("2024年3月7日萨克拉门托国王队战胜了哪支球队？", as_of="2024-06-01")
+    assert not answer.refused and "新奥尔良鹈鹕" in answer.text, answer.text
+    assert answer.citations[0].doc_id == "a.txt" and "勇士" not in answer.text

@@ -82,6 +82,7 @@ def test_the_city_list_is_the_short_answer(assistant) -> None:  # type: ignore[n
         ("现场会在哪里举行?", "现场会在福建厦门举行。", "福建厦门"),
         ("哪些城市成为示范城市?", "南京、南通、温州等6个城市成为示范城市", "南京、南通、温州"),
         ("会议什么时候召开?", "会议取得圆满成功。", None),
+        ("武汉市已完成多少项城市单要素模型的建设与开发？", "武汉市已完成30余项城市单要素模型的建设与开发。", "30余项"),  # whole words
     ],
 )
 def test_short_answer_spans(question: str, sentence: str, expected: str | None) -> None:

@@ -93,3 +93,11 @@ def test_relative_dates_are_written_out_for_search() -> None:
     assert absolutize("四年前的今天，国奥队表现如何", "2024-01-15") == "2020年1月15日，国奥队表现如何"
     assert absolutize("what happened last year in Shenzhen?", "2024-11-12") == "what happened in 2023 in Shenzhen?"
     assert absolutize("2015年哪些城市", "2024-11-12") == "2015年哪些城市"  # explicit dates stay as written
+
+
+def test_dates_are_blanked_out_of_a_question() -> None:
+    from rag.timeparse import without_dates
+
+    assert without_dates("2024年3月7日萨克拉门托国王队对哪支球队取得胜利？") == " 萨克拉门托国王队对哪支球队取得胜利？"
+    assert without_dates("常园夺得2024年8月9日的金牌是什么项目？") == "常园夺得 的金牌是什么项目？"
+    assert without_dates("国王队赢了几场？") == "国王队赢了几场？"

@@ -138,7 +138,8 @@ class ExtractiveGenerator:
             if query.years and not year_ok(query.years, doc_years.get(hit.chunk.doc_id, (None, []))):
                 continue
             text = hit.chunk.text
-            context = self.evidence.coverage(terms, with_title(text, hit))
+            dated = self.evidence.in_range(query, hit)
+            context = self.evidence.coverage(terms, with_title(text, hit), dated)
             spans = sentences(text)
             for i, (s, e) in enumerate(spans):
                 sent = text[s:e]
@@ -150,8 +151,8 @@ class ExtractiveGenerator:
                 if nouns and not any(noun in sent for noun in nouns):
                     continue
                 window = text[spans[max(i - 1, 0)][0] : spans[min(i + 1, len(spans) - 1)][1]]
-                own = self.evidence.coverage(terms, with_title(sent, hit))
-                near = self.evidence.coverage(terms, with_title(window, hit))
+                own = self.evidence.coverage(terms, with_title(sent, hit), dated)
+                near = self.evidence.coverage(terms, with_title(window, hit), dated)
                 cov = (1 - self.context_weight) * (own + near) / 2 + self.context_weight * context
                 if cov >= self.min_coverage and near >= self.min_own and self.evidence.fits(query, sent):
                     bonus = LIST_BONUS if self.evidence.enumerates(nouns, sent) else 0.0
