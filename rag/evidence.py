@@ -71,7 +71,7 @@ class Evidence:
             text = _QUESTION_RX.sub(" ", without_dates(query.text) if dated else query.text)
             words = set(keyword_words(text))
             toks = [t for t in dict.fromkeys(tokenize(text)) if len(t) > 1 and (t in words or self.keyword.df(t))]
-            terms = [(self.idf(t), (t,)) for t in toks]
+            terms: list[tuple[float, tuple[str, ...]]] = [(self.idf(t), (t,)) for t in toks]
             if dated and terms:  # a day, week or month asked about is matched by the passage's dates, not its digits
                 terms.append((DATE_WEIGHT * sum(w for w, _ in terms) / len(terms), DATED))
             return terms
@@ -86,11 +86,11 @@ class Evidence:
         idfs = [max((self.idf(t) for t in g if self.keyword.df(t)), default=None) for g in groups]  # None: not indexed
         known = sorted(w for w in idfs if w is not None)
         weight = known[len(known) // 2] if known else 1.0  # the median term's
-        terms = [(weight if w is None else w, g) for w, g in zip(idfs, groups)]
+        found_terms = [(weight if w is None else w, g) for w, g in zip(idfs, groups)]
         covered = {w for phrase in found for w in phrase.split()} | set(english_words(query.text)) & set(self.keyword.vocab)
         covered |= glossed(query.text)  # 'Xu Chuanguang (徐传光)': the Chinese name is a term of its own
         missing = [w for w in english_words(query.text) if w not in covered and w not in _GENERIC_EN]
-        return terms + [(weight, ())] * len(missing)  # untranslatable words can never be matched
+        return found_terms + [(weight, ())] * len(missing)  # untranslatable words can never be matched
 
     def required(self, query: Query) -> list[tuple[str, ...]]:
         """Alternatives (lower-case) that evidence must contain: the names in an English question, a title asked about.
