@@ -66,21 +66,17 @@ def short_answer(query: Query, sentence: str) -> str | None:
 
 
 def whole_words(answer: str, sentence: str) -> str:
-    """``answer`` widened to the jieba words it cuts through ('高启' in '饰演高启强' -> '高启强'), by at most
+    """``answer`` widened to the jieba words it cuts through ('30余' in '完成30余项' -> '30余项'), by at most
     ``_WIDEN_MAX`` characters and never over clause punctuation; unchanged when it is not in ``sentence``."""
     at = sentence.find(answer)
     if at < 0:
         return answer
-    end, start, stop, pos = at + len(answer), at, at + len(answer), 0
-    for word, _ in tagged(sentence):
-        ws = sentence.find(word, pos)
-        if ws < 0:
-            continue
-        pos = ws + len(word)
-        if ws < at < pos:
+    end, start, stop = at + len(answer), at, at + len(answer)
+    for word, _, ws in _word_spans(sentence):
+        if ws < at < ws + len(word):
             start = ws
-        if ws < end < pos:
-            stop = pos
+        if ws < end < ws + len(word):
+            stop = ws + len(word)
     widened = sentence[start:stop]
     return widened if len(widened) - len(answer) <= _WIDEN_MAX and not _STOP_LEFT.search(widened) else answer
 
@@ -208,14 +204,20 @@ def typed_spans(kind: str | None, sentence: str, question: str) -> list[tuple[st
     return [(s, at) for s, at in found if s and s not in question]
 
 
-def _tagged_spans(sentence: str, flags: set[str] | frozenset[str]) -> list[tuple[str, int]]:
+def _word_spans(sentence: str) -> list[tuple[str, str, int]]:
+    """(word, jieba part-of-speech flag, offset in ``sentence``) for each tagged word, in order."""
     out, at = [], 0
     for word, flag in tagged(sentence):
         at = sentence.find(word, at)
-        if flag in flags and len(word) > 1:
-            out.append((word, at))
+        if at < 0:
+            break
+        out.append((word, flag, at))
         at += len(word)
     return out
+
+
+def _tagged_spans(sentence: str, flags: set[str] | frozenset[str]) -> list[tuple[str, int]]:
+    return [(word, at) for word, flag, at in _word_spans(sentence) if flag in flags and len(word) > 1]
 
 
 def _pieces(text: str) -> list[str]:
