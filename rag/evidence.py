@@ -17,7 +17,7 @@ _QUESTION_RX = re.compile(
     r"怎么|怎样|如何|为什么|何时|是谁|由谁|谁|吗|呢|请问|分别|[?？]"
 )
 _COUNT = re.compile(
-    r"(?:\d+(?:\.\d+)?|[一二三四五六七八九十百千万两]+)\s*(?:多|余)?\s*(?:[个家次名位项万亿元人倍届批座所条件台户篇%％]|多人|余人)"
+    r"(?:\d+(?:\.\d+)?|[一二三四五六七八九十百千万两]+)\s*(?:多|余)?\s*(?:[个家次名位项万亿元人倍届批座所条件台户篇例枚岁架辆艘吨%％]|点(?![\d半钟])|公里|多人|余人)"
     r"|第[\d一二三四五六七八九十]+"
 )
 _MONTHS = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
@@ -30,7 +30,7 @@ _EN_TYPES = {  # the same checks for a sentence in English
 }
 _ORG = re.compile(r"[\u4e00-\u9fff]{2,10}(?:有限公司|股份公司|公司|集团|银行|大学|学院|医院|研究院|研究所|协会|委员会)")
 _PEOPLE = re.compile(r"\bpeople\b|\bpersons\b|\battendees\b|人数|多少人")
-_HEADCOUNT = re.compile(r"\d+\s*(?:余|多)?人")
+_HEADCOUNT = re.compile(r"\d+(?:\.\d+)?\s*(?:余|多)?\s*万?人")
 _GENERIC_EN = frozenset("people person one ones thing things year years time times title kind type".split())
 _CLOSER = r"等[\d一二三四五六七八九十两]*[个家位座名项所批]?"  # '…等6个' before the noun
 _ENUMERATION = re.compile(r"[\u4e00-\u9fff]{2,}、[\u4e00-\u9fff]{2,}")

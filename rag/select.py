@@ -58,8 +58,11 @@ def with_title(sentence: str, hit: Hit) -> str:
 
 
 def year_ok(years: tuple[int, ...], doc: tuple[str | None, list[int]]) -> bool:
-    """The article was published in, or mentions, a year the question asks about."""
+    """The article was published in, or mentions, a year the question asks about; or it states no year at all
+    (undated, '北京时间3月7日'): a range is soft for it."""
     date, mentioned = doc
+    if not date and not mentioned:
+        return True
     return bool(set(years) & ({int(date[:4])} if date else set()) | set(years) & set(mentioned))
 
 

@@ -270,6 +270,19 @@ def _pass(text: str, as_of: date) -> list[tuple[int, int, date, date, str, bool]
         ago(m)
     for m in re.finditer(rf"(?<![近最过])前([{_NUM}\d]+)(年)(?!来|以来|内|里|中)", text):
         ago(m)
+    @safe
+    def ago_month(m: re.Match[str]) -> None:  # 两年前的7月, 四年前6月底, 五年前12月21日: that year's month or day
+        n, mo, dd = _number(m.group(1)), _number(m.group(2)) or 0, m.group(3)
+        if n is None:
+            return
+        if dd:
+            day = date(y0 - n, mo, _number(dd) or 0)
+            add(m, day, day, "day", True)
+        else:
+            add(m, *_month(y0 - n, mo), "month", True)
+
+    for m in re.finditer(rf"([\d{_NUM}]+)\s*年(?:之|以)?前的?{_D}\s*月(?:份)?(?:{_D}\s*[日号])?", text):
+        ago_month(m)
     for m in re.finditer(rf"([\d{_NUM}]+)\s*年(?:之|以)?前的(?:今天|今日|同一天)", text):
         n = _number(m.group(1))
         if n is not None:

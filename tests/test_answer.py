@@ -244,3 +244,13 @@ def test_a_day_asked_about_is_matched_by_the_reports_date_not_its_digits(ingest_
     answer = a.ask("2024年3月7日萨克拉门托国王队战胜了哪支球队？", as_of="2024-06-01")
     assert not answer.refused and "新奥尔良鹈鹕" in answer.text, answer.text
     assert answer.citations[0].doc_id == "a.txt" and "勇士" not in answer.text
+
+
+def test_a_count_in_cases_from_an_article_that_states_no_year(ingest_real, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    (folder / "a.txt").write_text("北京时间3月7日，辽宁省新增9例本土无症状感染者，均来自丹东市。", encoding="utf-8")  # no year anywhere
+    (folder / "b.txt").write_text("2023年5月2日\n辽宁省召开疫情防控工作会议，部署下一阶段防控工作。", encoding="utf-8")
+    a = Assistant.load(ingest_real(folder))
+    answer = a.ask("2024年3月7日辽宁省新增了多少例本土无症状感染者？", as_of="2024-06-01")
+    assert not answer.refused and "9例" in answer.text and answer.citations[0].doc_id == "a.txt", answer.text

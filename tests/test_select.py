@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from rag.cite import supported_short
+from rag.evidence import Evidence
 from rag.names import english, lookup
 from rag.query import analyze
 from rag.select import CANDIDATES, FEATURES, Selector, Trees, default_selector, featurize
@@ -109,3 +110,31 @@ def test_pinyin_names_find_the_chinese_names_of_the_archive() -> None:
     assert "深圳" in found["shenzhen"] and found["baotou"] == ("包头市",)
     assert found["chen gang"] == ("陈刚",)
     assert "what" not in found
+
+
+@pytest.mark.parametrize(
+    ("question", "answer_type"),
+    [
+        ("会议在哪里举行？", "place"),
+        ("今年6月拜登在哪与普京会晤？", "place"),
+        ("去年3月肖恩-墨菲在哪项比赛中晋级半决赛？", None),  # an event, not a place
+        ("金通灵财务造假发生在哪些年份？", "date"),
+        ("北京新增了多少例本土确诊病例？", "number"),
+    ],
+)
+def test_answer_types(question: str, answer_type: str | None) -> None:
+    assert analyze(question).answer_type == answer_type
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "fits"),
+    [
+        ("新增了多少例本土确诊病例？", "北京新增100例本土确诊病例。", True),
+        ("沪指的收盘点位是多少？", "上证指数报收于2930.55点。", True),
+        ("沪指的收盘点位是多少？", "上证指数午后震荡走低。", False),
+        ("Meta宣布裁员多少人？", "Meta宣布裁员超过1.1万人。", True),
+        ("Meta宣布裁员多少人？", "Meta宣布裁员。", False),
+    ],
+)
+def test_counts_in_news_units_fit_a_how_many_question(question: str, sentence: str, fits: bool) -> None:
+    assert Evidence.fits(analyze(question), sentence) is fits
