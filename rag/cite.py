@@ -60,6 +60,23 @@ def supported_short(claim: str, passage: str) -> float | None:
     return float(bool(pieces) and all(p in flat for p in pieces))
 
 
+_FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def _figures(text: str) -> set[str]:
+    """The numbers written in ``text``, thousands separators dropped ('1,260' -> '1260')."""
+    return {m.group(0).replace(",", "").rstrip(".") for m in _FIGURE.finditer(_MARK.sub("", text))}
+
+
+def unstated_figures(answer: str, passages: list[str], question: str = "") -> list[str]:
+    """Numbers in a generated answer that neither its passages nor the question state as a whole number: '4' for
+    a passage's '4.8%' is an invented figure, not a rounding."""
+    known = _figures(question)
+    for text in passages:
+        known |= _figures(text)
+    return sorted(f for f in _figures(answer) if f not in known)
+
+
 def claims(text: str) -> list[tuple[str, list[int], tuple[int, int]]]:
     """(claim without markers, cited numbers, span in the normalised text) for each sentence of ``text``."""
     out = []

@@ -113,7 +113,7 @@ class Evidence:
     @staticmethod
     def in_range(query: Query, hit: Hit) -> bool:
         """Whether the passage's article date or a date it states falls in the question's range."""
-        return query.range is not None and fit(hit, query.range) >= IN_RANGE
+        return query.range is not None and fit(hit, query.range, precise=True) >= IN_RANGE
 
     @staticmethod
     def coverage(terms: list[tuple[float, tuple[str, ...]]], text: str, in_range: bool = False) -> float:

@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any, cast
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
 from . import temporal
-from .cite import check, see_also
+from .cite import check, see_also, unstated_figures
 from .clusters import Clusters
 from .embedders import Embedder, get_embedder
 from .errors import InputError
 from .evidence import Evidence
 from .generators import NOT_FOUND, Generator, Parts, build_generator
+from .generators.extractive import LEADS
 from .query import CJK, Query
 from .retrieve import LIST_WIDTH, HybridRetriever
 from .settings import Settings
@@ -278,8 +279,11 @@ class Assistant:
         t = time.perf_counter()
         text = "".join(pieces).strip()
         checked = check(text, hits, self._similarity) if text and not _REFUSAL.search(text) else None
-        if checked is not None and generator is not self.extractive and not checked.citations:
-            turn.warnings.append(f"{generator.name} answer had no supported citation; answered extractively instead")
+        own = check(LEADS.split(text)[0], hits, self._similarity) if checked is not None and generator is not self.extractive else None
+        invented = unstated_figures(own.text, [c.text for c in own.citations], turn.question) if own else []
+        if own is not None and (not own.citations or invented):  # the model's own words, not the quotes after them
+            why = f"a figure no passage states ({', '.join(invented)})" if invented else "no supported citation"
+            turn.warnings.append(f"{generator.name} answer had {why}; answered extractively instead")
             generator = self.extractive
             text = "".join(self.extractive.generate(query, hits, turn.history)).strip()
             checked = check(text, hits, self._similarity) if text else None

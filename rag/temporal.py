@@ -185,14 +185,18 @@ def _slack(rng: DateRange) -> int:
     return {"day": 7, "week": 14, "month": 31, "quarter": 45, "year": 120}.get(rng.granularity, 60)
 
 
-def fit(hit: Hit, rng: DateRange) -> float:
-    """How well a hit's dates fit ``rng``: the score factor ``boost`` applies."""
+def fit(hit: Hit, rng: DateRange, precise: bool = False) -> float:
+    """How well a hit's dates fit ``rng``: the score factor ``boost`` applies. ``precise``: only dates no wider
+    than the range (or a month) count, so '2022年' does not place a passage on 2022年1月5日."""
     c = hit.chunk
     span = (rng.start, rng.end + (REPORT_LAG if rng.granularity == "day" else timedelta(0)))
     pub = iso_span(c.date)
     dates = [(r.start, r.end) for r in stated_dates(c.text, c.date)]
     if pub:
         dates.append(pub)
+    if precise:
+        widest = max((rng.end - rng.start).days, 30)
+        dates = [d for d in dates if (d[1] - d[0]).days <= widest]
     if not dates:
         return UNDATED
     best = min(_distance(d, span) for d in dates)

@@ -176,6 +176,17 @@ def test_llm_answer_is_checked_and_renumbered(assistant) -> None:  # type: ignor
     assert any("no passage 42" in w for w in answer.warnings)
 
 
+def test_llm_answer_with_a_figure_no_passage_states_falls_back(assistant) -> None:  # type: ignore[no-untyped-def]
+    reply = "南京、南通、温州、台州、鹤壁、泸州等4096个城市成为第二批全国质量强市示范城市[1]。"  # the passages say 6
+    before = _with_llm(assistant, GenericFakeChatModel(messages=iter([AIMessage(reply)])))
+    try:
+        answer = assistant.ask("哪些城市在2015年成为第二批全国质量强市示范城市?")
+    finally:
+        assistant.generator = before
+    assert answer.generator == "extractive" and "4096" not in answer.text and all(c in answer.text for c in CITIES)
+    assert any("a figure no passage states (4096)" in w for w in answer.warnings)
+
+
 def test_prompt_injection_in_an_article_is_only_text(tmp_path: Path, seeds_copy: Path) -> None:
     from rag.embed import get_embedder
     from rag.ingest import ingest

@@ -64,7 +64,8 @@ def test_the_model_reads_the_sentences_and_is_not_asked_when_nothing_is_selected
     model, query = _Model(), analyze("答案是什么?")
     chosen = [Scored(1, *span(A, "第三句是答案。"), 0.8)]
     generator = ChatGenerator(model, "local", _Selector(chosen))  # type: ignore[arg-type]
-    assert "".join(generator.generate(query, hits())) == "第三句是答案[1]。"
+    # the model's answer, then the sentence it came from under 原文 with its [n]
+    assert "".join(generator.generate(query, hits())) == "第三句是答案[1]。\n原文：\n第三句是答案。[1]"
     assert "第四句补充" in model.prompts[0] and "第六句" not in model.prompts[0] and "别的文章" not in model.prompts[0]
     assert model.prompts[0].startswith("证据句：")  # the evidence prompt, not the passages one
     refusing = ChatGenerator(model, "local", _Selector([]))  # type: ignore[arg-type]

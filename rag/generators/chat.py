@@ -124,6 +124,11 @@ class ChatGenerator:
                 return
             context = format_sentences(passages, chosen)
         yield from self._stream(self.messages(query, passages, history, context))
+        if self.selector is not None:  # the answer, then the sentences it came from, each with its [n]
+            from .extractive import quote_lines
+
+            yield "\n"
+            yield from quote_lines(query, [(c.n, c.text(passages)) for c in chosen], lead_zh=True)
 
 
     def summarize(self, query: Query, lines: str) -> Iterator[str]:

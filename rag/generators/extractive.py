@@ -24,6 +24,8 @@ logger = logging.getLogger(__name__)
 _ENDS_SENTENCE = re.compile(r"[。！？；!?;][”’」』）)】》\"']*$")
 LIST_BONUS = 0.2  # rules: for a sentence that enumerates what a list question asks for
 EN_LEAD = {True: "From the archive (quoted in Chinese):\n", False: "From the archive:\n"}  # by whether a quote is Chinese
+ZH_LEAD = "原文：\n"  # before the quotes that follow an LLM's answer (the extractive short line needs none)
+LEADS = re.compile(r"^(?:原文：|From the archive(?: \(quoted in Chinese\))?:)$", re.M)  # where an answer's quotes begin
 
 
 @dataclass(frozen=True)
@@ -191,10 +193,7 @@ class ExtractiveGenerator:
             shown = [(english(s) if query.lang == "en" and CJK.search(s) else s, n) for s, n in parts]  # for an English reader
             cited = ("; " if query.lang == "en" else "；").join(f"{s} [{n}]" if query.lang == "en" else f"{s}[{n}]" for s, n in shown)
             yield (f"Answer: {cited}" if query.lang == "en" else f"答：{cited}") + "\n"
-        if query.lang == "en":
-            yield EN_LEAD[any(CJK.search(sent) for _, sent in quotes)]
-        for n, sent in quotes:
-            yield sent + f"[{n}]" + ("" if _ENDS_SENTENCE.search(sent) else "\n")
+        yield from quote_lines(query, quotes)
 
 
     @staticmethod
@@ -213,6 +212,17 @@ class ExtractiveGenerator:
                     parts.append((more, n))
                     docs.add(doc)
         return parts
+
+
+def quote_lines(query: Query, quotes: list[tuple[int, str]], lead_zh: bool = False) -> Iterator[str]:
+    """The supporting quotes, each followed by its [n]; for an English question under a line saying so (and for a
+    Chinese one under 原文： when ``lead_zh``, as after an LLM's answer)."""
+    if query.lang == "en":
+        yield EN_LEAD[any(CJK.search(sent) for _, sent in quotes)]
+    elif lead_zh:
+        yield ZH_LEAD
+    for n, sent in quotes:
+        yield sent + f"[{n}]" + ("" if _ENDS_SENTENCE.search(sent) else "\n")
 
 
 def build(parts: Parts) -> ExtractiveGenerator:
