@@ -64,6 +64,16 @@ def test_a_hit_in_the_range_outranks_one_outside_it() -> None:
     assert "d" in ranked  # an undated article is not excluded by a soft range
 
 
+def test_a_year_a_passage_states_does_not_place_it_on_a_day() -> None:
+    def hit(text: str, day: str | None) -> Hit:
+        return Hit(Chunk("a", "a", text, 0, len(text), None, day, None), 1.0)
+
+    rng = plan("2022年1月5日全国新增确诊病例数？", "2024-01-01").range  # type: ignore[union-attr]
+    year_only, that_day = hit("2022年全年，全国居民消费价格指数上涨2%。", None), hit("1月5日，全国新增确诊病例189例。", "2022-01-06")
+    assert temporal.fit(year_only, rng) == temporal.IN_RANGE  # the soft boost still reads the year
+    assert temporal.fit(year_only, rng, precise=True) < temporal.IN_RANGE <= temporal.fit(that_day, rng, precise=True)
+
+
 def test_which_came_first_is_answered_from_each_events_dated_evidence(assistant) -> None:  # type: ignore[no-untyped-def]
     a = assistant.ask("包头市城市质量发展大会和聊城实施质量强市战略动员大会哪个更早?")
     assert not a.refused
