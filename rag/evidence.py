@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from .keyword import KeywordIndex, tagged, tokenize, words as keyword_words
 from .query import CJK, Query, english_words, glossed, names, translations
-from .temporal import IN_RANGE, fit
+from .temporal import IN_RANGE, far, fit
 from .timeparse import without_dates
 from .types import Hit
 
@@ -114,6 +114,18 @@ class Evidence:
     def in_range(query: Query, hit: Hit) -> bool:
         """Whether the passage's article date or a date it states falls in the question's range."""
         return query.range is not None and fit(hit, query.range, precise=True) >= IN_RANGE
+
+    @staticmethod
+    def off_range(query: Query, hit: Hit) -> bool:
+        """An explicit day, week or month asked about, and the passage dated as precisely but well away from it.
+
+        Relative ranges (上个月, 三个月前) are left to the date term: people use them loosely (measured on ChronoQA
+        dev: excluding by them cost 3 of 150 relative answers; by explicit dates, no answer and 9 of 91 wrong
+        answers to questions whose gold passages were removed)."""
+        rng = query.range
+        if rng is None or rng.relative or (rng.end - rng.start).days > SHORT_RANGE_DAYS:
+            return False
+        return far(hit, rng)
 
     @staticmethod
     def coverage(terms: list[tuple[float, tuple[str, ...]]], text: str, in_range: bool = False) -> float:

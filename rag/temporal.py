@@ -185,24 +185,37 @@ def _slack(rng: DateRange) -> int:
     return {"day": 7, "week": 14, "month": 31, "quarter": 45, "year": 120}.get(rng.granularity, 60)
 
 
-def fit(hit: Hit, rng: DateRange, precise: bool = False) -> float:
-    """How well a hit's dates fit ``rng``: the score factor ``boost`` applies. ``precise``: only dates no wider
-    than the range (or a month) count, so '2022年' does not place a passage on 2022年1月5日."""
+def _dates(hit: Hit, rng: DateRange, precise: bool) -> list[tuple[date, date]]:
+    """The hit's publication and stated dates; ``precise``: only those no wider than ``rng`` (or a month)."""
     c = hit.chunk
-    span = (rng.start, rng.end + (REPORT_LAG if rng.granularity == "day" else timedelta(0)))
     pub = iso_span(c.date)
-    dates = [(r.start, r.end) for r in stated_dates(c.text, c.date)]
-    if pub:
-        dates.append(pub)
+    dates = [(r.start, r.end) for r in stated_dates(c.text, c.date)] + ([pub] if pub else [])
     if precise:
         widest = max((rng.end - rng.start).days, 30)
         dates = [d for d in dates if (d[1] - d[0]).days <= widest]
+    return dates
+
+
+def _span(rng: DateRange) -> tuple[date, date]:
+    return rng.start, rng.end + (REPORT_LAG if rng.granularity == "day" else timedelta(0))
+
+
+def fit(hit: Hit, rng: DateRange, precise: bool = False) -> float:
+    """How well a hit's dates fit ``rng``: the score factor ``boost`` applies. ``precise``: only dates no wider
+    than the range (or a month) count, so '2022年' does not place a passage on 2022年1月5日."""
+    dates = _dates(hit, rng, precise)
     if not dates:
         return UNDATED
-    best = min(_distance(d, span) for d in dates)
+    best = min(_distance(d, _span(rng)) for d in dates)
     if best == 0:
         return IN_RANGE
     return NEAR_RANGE if best <= _slack(rng) else 1.0
+
+
+def far(hit: Hit, rng: DateRange) -> bool:
+    """The hit is dated as precisely as ``rng`` and none of those dates is in or near it (undated: never far)."""
+    dates = _dates(hit, rng, precise=True)
+    return bool(dates) and min(_distance(d, _span(rng)) for d in dates) > _slack(rng)
 
 
 def boost(hits: list[Hit], rng: DateRange | None) -> list[Hit]:

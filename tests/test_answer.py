@@ -265,3 +265,14 @@ def test_a_count_in_cases_from_an_article_that_states_no_year(ingest_real, tmp_p
     a = Assistant.load(ingest_real(folder))
     answer = a.ask("2024年3月7日辽宁省新增了多少例本土无症状感染者？", as_of="2024-06-01")
     assert not answer.refused and "9例" in answer.text and answer.citations[0].doc_id == "a.txt", answer.text
+
+
+def test_a_day_asked_about_is_not_answered_from_a_report_of_another_month(ingest_real, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "jordan"
+    folder.mkdir()
+    (folder / "a.txt").write_text("2020年11月18日\n约旦新增7933例新冠肺炎确诊病例，累计确诊163926例。", encoding="utf-8")
+    (folder / "b.txt").write_text("2020年5月2日\n约旦首都安曼恢复公共交通运营。", encoding="utf-8")
+    a = Assistant.load(ingest_real(folder))
+    assert a.ask("2020年12月31日约旦新增了多少例新冠肺炎确诊病例？", as_of="2024-01-01").refused
+    answer = a.ask("2020年11月18日约旦新增了多少例新冠肺炎确诊病例？", as_of="2024-01-01")
+    assert not answer.refused and "7933例" in answer.text, answer.text

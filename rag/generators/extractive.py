@@ -104,7 +104,8 @@ class ExtractiveGenerator:
         """The learned selector (``rag.select``): the best candidate answers when its probability passes the threshold."""
         keep = [
             i for i, h in enumerate(passages)
-            if not query.years or year_ok(query.years, doc_years.get(h.chunk.doc_id, (None, [])))
+            if (not query.years or year_ok(query.years, doc_years.get(h.chunk.doc_id, (None, []))))
+            and not self.evidence.off_range(query, h)
         ]
         cands, x = featurize(self.evidence, query, [passages[i] for i in keep], doc_years, self.embed, self.embed_limit)
         if not cands:
@@ -138,6 +139,8 @@ class ExtractiveGenerator:
         seen: set[str] = set()
         for n, hit in enumerate(passages, 1):
             if query.years and not year_ok(query.years, doc_years.get(hit.chunk.doc_id, (None, []))):
+                continue
+            if self.evidence.off_range(query, hit):
                 continue
             text = hit.chunk.text
             dated = self.evidence.in_range(query, hit)
