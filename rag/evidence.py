@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from .keyword import KeywordIndex, tagged, tokenize, words as keyword_words
 from .query import CJK, Query, english_words, glossed, names, translations
+from .short import instances, named_kind
 from .temporal import IN_RANGE, far, fit
 from .timeparse import without_dates
 from .types import Hit
@@ -79,7 +80,8 @@ class Evidence:
         lead = "\n".join((passages or [])[:2])
         found = {w: [z for z in zh if passages is None or z in lead][:3] for w, zh in found.items()}
         found = {w: zh for w, zh in found.items() if zh}
-        groups = [tuple(zh) for zh in found.values()]
+        named = names(query.text, self.keyword.vocab)  # 'Huang Guoliang' -> 黄国梁, by the archive's pinyin names
+        groups = [tuple(zh) for zh in found.values()] + [(*forms, noun) for noun, forms in named]
         groups += [(w,) for w in english_words(query.text) if w in self.keyword.vocab]
         groups += [(t,) for t in keyword_words(" ".join(re.findall(r"[\u3400-\u9fff]+", query.text))) if len(t) > 1]
         groups = list(dict.fromkeys(groups))
@@ -89,6 +91,7 @@ class Evidence:
         found_terms = [(weight if w is None else w, g) for w, g in zip(idfs, groups)]
         covered = {w for phrase in found for w in phrase.split()} | set(english_words(query.text)) & set(self.keyword.vocab)
         covered |= glossed(query.text)  # 'Xu Chuanguang (徐传光)': the Chinese name is a term of its own
+        covered |= {w for noun, _ in named for w in noun.split()}
         missing = [w for w in english_words(query.text) if w not in covered and w not in _GENERIC_EN]
         return found_terms + [(weight, ())] * len(missing)  # untranslatable words can never be matched
 
@@ -146,14 +149,14 @@ class Evidence:
 
     @staticmethod
     def enumerates(nouns: tuple[str, ...], text: str) -> bool:
-        """An enumeration closed by the noun asked for: '南京、南通…等6个城市'."""
-        return any(re.search(_ENUMERATION.pattern + _CLOSER + re.escape(n), text) for n in nouns)
+        """An enumeration closed by the noun asked for ('南京、南通…等6个城市'), or one named ('…工作会议' for 会议)."""
+        return any(re.search(_ENUMERATION.pattern + _CLOSER + re.escape(n), text) or instances(n, text) for n in nouns)
 
     @staticmethod
     def fits(query: Query, text: str) -> bool:
         """Whether ``text`` could hold the kind of answer asked for: a count, date, person, place or list."""
-        if query.is_list and not _ENUMERATION.search(text):
-            return False
+        if query.is_list and (not instances(query.list_noun, text) if named_kind(query.list_noun) else not _ENUMERATION.search(text)):
+            return False  # meetings are named ('…工作会议'), cities enumerated ('南京、南通')
         if query.answer_type == "number" and _PEOPLE.search(query.text) and not _HEADCOUNT.search(text):
             return False
         return Evidence.fits_type(query.answer_type, text, query.text)

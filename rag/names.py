@@ -117,6 +117,9 @@ def _proper_glosses() -> dict[str, str]:
     return out
 
 
+_ROMAN_MAX = 6  # characters of a name worth writing in pinyin
+
+
 def english(short: str) -> str:
     """A short Chinese answer rendered for an English reader: 'Nanjing (南京), Nantong (南通)', '2 February 2015'."""
     date = _EN_DATE.match(short.replace(" ", ""))
@@ -130,7 +133,15 @@ def english(short: str) -> str:
     if number:
         return f"{number.group(0)} ({short})"
     parts = [p.strip() for p in _SPLIT.split(short) if p.strip()]
-    return ", ".join(f"{_roman(p)} ({p})" for p in parts)
+    return ", ".join(_rendered(p) for p in parts)
+
+
+def _rendered(part: str) -> str:
+    """'Nanjing (南京)'; a long name the dictionary does not know ('全国质量管理工作会议') stays Chinese: its
+    pinyin run together reads as noise."""
+    if len(part) > _ROMAN_MAX and not (_proper_glosses().get(part) or _proper_glosses().get(_SUFFIX.sub("", part))):
+        return part
+    return f"{_roman(part)} ({part})"
 
 
 def _roman(word: str) -> str:

@@ -59,6 +59,40 @@ _WHY_Q = re.compile(r"为什么|为何|原因|因为什么|由于什么")
 _BECAUSE = re.compile(r"(?:因为|由于|原因是|是因为|因)\s*([^，,。；;]{2,40})")
 
 
+NAMED_KINDS = {  # a list noun -> how news names one of them ('包头市城市质量发展大会' is a 会议); no ending is another's tail
+    "会议": "大会|会议|现场会|座谈会|论坛|峰会|年会|研讨会|发布会|推进会|动员会",
+    "比赛": "比赛|公开赛|锦标赛|联赛|世界杯|大奖赛|决赛",
+}
+_EN_KINDS = {"meetings": "会议", "conferences": "会议", "forums": "会议", "matches": "比赛", "games": "比赛",
+             "competitions": "比赛", "tournaments": "比赛"}
+
+
+def named_kind(noun: str | None) -> str | None:
+    """The ``NAMED_KINDS`` entry a list noun asks for ('会议', 'meetings' -> 会议), else ``None``."""
+    if not noun:
+        return None
+    return noun if noun in NAMED_KINDS else _EN_KINDS.get(noun.lower())
+
+
+_NAME_CUT = re.compile(r"主持了?|出席了?|参加了?|召开了?|举行了?|举办了?|此次|本次|这次|在|于|并|由|是|了|的|和|与|及|等")
+_NOT_THE_THING = r"(?!中心|室|厅|精神|期间)"  # '会议中心' is a place, '会议精神' a message
+
+
+def instances(noun: str | None, text: str) -> list[str]:
+    """Names of ``noun``s that ``text`` gives ('哪些会议' -> '全国质量管理工作会议'), in text order, without repeats;
+    only for the nouns news names that way (``NAMED_KINDS``)."""
+    kind = named_kind(noun)
+    ends = NAMED_KINDS.get(kind) if kind else None
+    out: list[str] = []
+    if ends is None:  # cities, companies, ...: enumerated ('南京、南通等6个城市'), not named by a kind word
+        return out
+    for m in re.finditer(rf"[\u4e00-\u9fff()（）·]{{2,30}}?(?:{ends}){_NOT_THE_THING}", text):
+        name = _NAME_CUT.split(m.group(0))[-1]
+        if len(name) >= 6 and name not in out:
+            out.append(name)
+    return out
+
+
 def short_answer(query: Query, sentence: str) -> str | None:
     """The answer itself, taken from ``sentence`` (see the module docstring); ``None`` if there is none."""
     found = _short(query, sentence)
@@ -84,6 +118,9 @@ def whole_words(answer: str, sentence: str) -> str:
 def _short(query: Query, sentence: str) -> str | None:
     q = query.text
     if query.is_list:
+        named = [n for n in instances(query.list_noun, sentence) if n not in q] if query.list_noun else []
+        if named:  # '全国质量管理工作会议': the things asked for, by name, before any other enumeration
+            return "、".join(named)
         found = [re.sub(r"等$", "", m.group(0)) for m in _ENUM_RUN.finditer(sentence) if m.group(0) not in q]
         if found:
             return max(found, key=len)

@@ -276,3 +276,12 @@ def test_a_day_asked_about_is_not_answered_from_a_report_of_another_month(ingest
     assert a.ask("2020年12月31日约旦新增了多少例新冠肺炎确诊病例？", as_of="2024-01-01").refused
     answer = a.ask("2020年11月18日约旦新增了多少例新冠肺炎确诊病例？", as_of="2024-01-01")
     assert not answer.refused and "7933例" in answer.text, answer.text
+
+
+@pytest.mark.parametrize("question", ["黄国梁出席了哪些会议？", "Which meetings did Huang Guoliang attend?"])
+def test_one_person_at_two_meetings_is_answered_from_both_reports(assistant, question: str) -> None:  # type: ignore[no-untyped-def]
+    answer = assistant.ask(question)
+    docs = {c.doc_id[:3] for c in answer.citations}
+    assert not answer.refused and docs == {"000", "002"}, answer.text  # the 2015 work meeting and the 2016 Baotou one
+    first = answer.text.splitlines()[0]  # the short answer names each meeting, each part cited by its own report
+    assert "全国质量管理工作会议" in first and "包头市城市质量发展大会" in first and first.count("[") == 2

@@ -151,11 +151,12 @@ class ExtractiveGenerator:
                 if sent in seen or len(sent) < 6:
                     continue
                 seen.add(sent)
-                if not all(any(a in with_title(sent, hit).lower() for a in alts) for alts in required):
+                window = text[spans[max(i - 1, 0)][0] : spans[min(i + 1, len(spans) - 1)][1]]
+                named = window if query.is_list else sent  # one item of a list: its sentence or a neighbour names who
+                if not all(any(a in with_title(named, hit).lower() for a in alts) for alts in required):
                     continue
                 if nouns and not any(noun in sent for noun in nouns):
                     continue
-                window = text[spans[max(i - 1, 0)][0] : spans[min(i + 1, len(spans) - 1)][1]]
                 own = self.evidence.coverage(terms, with_title(sent, hit), dated)
                 near = self.evidence.coverage(terms, with_title(window, hit), dated)
                 cov = (1 - self.context_weight) * (own + near) / 2 + self.context_weight * context
@@ -166,7 +167,10 @@ class ExtractiveGenerator:
             return []
         scored.sort(key=lambda x: x.score, reverse=True)
         limit = self.max_sentences + (1 if query.is_list else 0)
-        top = [x for x in scored if x.score >= self.keep_ratio * scored[0].score]
+        first_doc = passages[scored[0].n - 1].chunk.doc_id
+        top = [x for x in scored if x.score >= self.keep_ratio * scored[0].score
+               or query.is_list and nouns and passages[x.n - 1].chunk.doc_id != first_doc  # another article's items
+               and self.evidence.enumerates(nouns, x.text(passages))]
         if query.is_list and nouns:  # a list gathered across articles: another article's enumeration before more of the first's
             first = passages[top[0].n - 1].chunk.doc_id
             top = top[:1] + sorted(top[1:], key=lambda x: (passages[x.n - 1].chunk.doc_id == first
