@@ -302,6 +302,12 @@ _EN_SPANS = {
 _EN_WORD = re.compile(r"[A-Za-z][a-z]{3,}")
 
 
+def _new_share(span: str, question_words: set[str]) -> float:
+    """Share of a span's words the question does not use ('US Open Women's Singles Championship': 1 of 5)."""
+    ws = [re.sub(r"'s$", "", w.lower()) for w in _EN_WORD.findall(span)]
+    return sum(w not in question_words for w in ws) / len(ws) if ws else 0.0
+
+
 def _english_span(query: Query, sentence: str) -> str | None:
     """The typed span of an English quote nearest to the question's words (its answer type's pattern)."""
     rx = _EN_SPANS.get(query.answer_type or "")
@@ -310,8 +316,10 @@ def _english_span(query: Query, sentence: str) -> str | None:
     low_q = query.text.lower()
     found = [(m.group(0).strip(), m.start()) for m in rx.finditer(sentence)]
     found = [(t, at) for t, at in found if t and t.lower() not in low_q and not (t[:1].isupper() and at == 0 and " " not in t)]
+    words = {w.lower() for w in _EN_WORD.findall(query.text)}
+    if query.answer_type in ("person", "place", "organisation"):  # a name the question itself gives is not the answer
+        found = [(t, at) for t, at in found if _new_share(t, words) > 0.5]
     if not found:
         return None
-    words = {w.lower() for w in _EN_WORD.findall(query.text)}
     spots = [m.start() for m in _EN_WORD.finditer(sentence) if m.group(0).lower() in words]
     return min(found, key=lambda s: (min((abs(s[1] - j) for j in spots), default=0), s[1]))[0]
