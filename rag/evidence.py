@@ -18,7 +18,7 @@ _QUESTION_RX = re.compile(
     r"怎么|怎样|如何|为什么|何时|是谁|由谁|谁|吗|呢|请问|分别|[?？]"
 )
 _COUNT = re.compile(
-    r"(?:\d+(?:\.\d+)?|[一二三四五六七八九十百千万两]+)\s*(?:多|余)?\s*(?:[个家次名位项万亿元人倍届批座所条件台户篇例枚岁架辆艘吨%％]|点(?![\d半钟])|公里|多人|余人)"
+    r"(?:\d+(?:\.\d+)?|[一二三四五六七八九十百千万两]+)\s*(?:多|余)?\s*(?:[个家次名位项万亿元人倍届批座所条件台户篇例枚岁架辆艘吨只%％]|点(?![\d半钟])|公里|多人|余人)"
     r"|第[\d一二三四五六七八九十]+"
 )
 _MONTHS = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
@@ -32,6 +32,9 @@ _EN_TYPES = {  # the same checks for a sentence in English
 _ORG = re.compile(r"[\u4e00-\u9fff]{2,10}(?:有限公司|股份公司|公司|集团|银行|大学|学院|医院|研究院|研究所|协会|委员会)")
 _PEOPLE = re.compile(r"\bpeople\b|\bpersons\b|\battendees\b|人数|多少人")
 _HEADCOUNT = re.compile(r"\d+(?:\.\d+)?\s*(?:余|多)?\s*万?人")
+_RATE_Q = re.compile(r"(?:\D率|比重|占比|增速|增幅|涨幅|跌幅|降幅)(?:是|为|达到?了?|约|提高了?|下降了?|上升了?|增长了?|降低了?|"
+                     r"上涨了?|下跌了?|回落了?|提升了?)?多少(?![个只家名位人次项年天])")  # the rate itself is asked
+_PERCENT = re.compile(r"\d\s*[%％]|百分点|百分之|[一二三四五六七八九十]成|\d+(?:\.\d+)?成")
 _GENERIC_EN = frozenset("people person one ones thing things year years time times title kind type".split())
 _CLOSER = r"等[\d一二三四五六七八九十两]*[个家位座名项所批]?"  # '…等6个' before the noun
 _ENUMERATION = re.compile(r"[\u4e00-\u9fff]{2,}、[\u4e00-\u9fff]{2,}")
@@ -159,6 +162,8 @@ class Evidence:
             return False  # meetings are named ('…工作会议'), cities enumerated ('南京、南通')
         if query.answer_type == "number" and _PEOPLE.search(query.text) and not _HEADCOUNT.search(text):
             return False
+        if query.answer_type == "number" and _RATE_Q.search(query.text) and not _PERCENT.search(text):
+            return False  # a rate, share or growth asked for is a percentage ('城镇化率达到了多少' / '64.72%')
         return Evidence.fits_type(query.answer_type, text, query.text)
 
     @staticmethod

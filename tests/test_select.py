@@ -140,6 +140,9 @@ def test_answer_types(question: str, answer_type: str | None) -> None:
         ("沪指的收盘点位是多少？", "上证指数午后震荡走低。", False),
         ("Meta宣布裁员多少人？", "Meta宣布裁员超过1.1万人。", True),
         ("Meta宣布裁员多少人？", "Meta宣布裁员。", False),
+        ("2021年我国常住人口城镇化率达到了多少？", "新增农民工数从1055万人降至400万人以下。", False),  # a rate is a percentage
+        ("2021年我国常住人口城镇化率达到了多少？", "2021年末常住人口城镇化率为64.72%。", True),
+        ("有多少只银行股市净率低于0.5倍？", "共有7只银行股市净率低于0.5倍。", True),  # a count of stocks, not the rate
     ],
 )
 def test_counts_in_news_units_fit_a_how_many_question(question: str, sentence: str, fits: bool) -> None:
