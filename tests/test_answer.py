@@ -285,3 +285,10 @@ def test_one_person_at_two_meetings_is_answered_from_both_reports(assistant, que
     assert not answer.refused and docs == {"000", "002"}, answer.text  # the 2015 work meeting and the 2016 Baotou one
     first = answer.text.splitlines()[0]  # the short answer names each meeting, each part cited by its own report
     assert "全国质量管理工作会议" in first and "包头市城市质量发展大会" in first and first.count("[") == 2
+
+
+
+def test_which_team_is_a_question_word_not_a_term(assistant) -> None:  # type: ignore[no-untyped-def]
+    terms = assistant.evidence.terms(assistant.retriever.analyze("2020年7月13日CBA联赛中，山东队对战哪支队伍并取得胜利？"))
+    words = [t for _, alts in terms for t in alts]
+    assert words and not any("哪" in w for w in words) and "支队" not in words  # '哪支' asks; its bigrams are not evidence
