@@ -126,6 +126,8 @@ def test_pinyin_names_find_the_chinese_names_of_the_archive() -> None:
         ("去年3月肖恩-墨菲在哪项比赛中晋级半决赛？", None),  # an event, not a place
         ("金通灵财务造假发生在哪些年份？", "date"),
         ("北京新增了多少例本土确诊病例？", "number"),
+        ("几个月前东方甄选宣布哪位员工离职？", "person"),  # 几个月前 says when, it does not ask how many
+        ("国务院计划在几年内实现城镇化率提升？", "number"),
     ],
 )
 def test_answer_types(question: str, answer_type: str | None) -> None:
