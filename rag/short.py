@@ -133,7 +133,7 @@ def _short(query: Query, sentence: str) -> str | None:
                 return _trim(said.group(1))
     gap, near = cloze(q, sentence) if CJK.search(q) else (None, None)
     if gap and (query.answer_type is None or _fits(query.answer_type, gap)):
-        return gap
+        return _with_head(q, gap, sentence)
     spans = typed_spans(query.answer_type, sentence, q)
     if not spans:
         return None
@@ -141,6 +141,27 @@ def _short(query: Query, sentence: str) -> str | None:
     if near is not None:  # the question word's place in the quote
         return min(spans, key=lambda s: (abs(s[1] - near), s[1]))[0]
     return min(spans, key=lambda s: (_distance(s, sentence, pieces), s[1]))[0]
+
+
+_WHICH_NOUN = re.compile(r"哪一?(?:个|家|所|支|位|类|种|座|部|款|项|只|名|条)?([\u4e00-\u9fff]{2,})")
+
+
+def _with_head(question: str, gap: str, sentence: str) -> str:
+    """A 'which X' answer ends with the X the sentence names right after the gap ('哪家证券公司' / '兴业' + '证券'),
+    from the gap's last clause ('…，多家雪糕' + '经营者' -> '多家雪糕经营者')."""
+    m = _WHICH_NOUN.search(question)
+    at = sentence.find(gap)
+    if not m or at < 0:
+        return gap
+    words = [w for w, _ in tagged(m.group(1))]
+    noun = words[0] if words else ""
+    after = sentence[at + len(gap) :]
+    full = m.group(1) if after.startswith(m.group(1)) else None
+    head = full or next((h for h in (noun, noun[:2]) if len(h) >= 2 and after.startswith(h)), None)
+    clauses = re.split(r"[，,。；;：:、]", gap)
+    if head is None or (full is None and len(clauses) > 1):  # only the whole noun is trusted across a clause break
+        return gap
+    return clauses[-1] + head
 
 
 def cloze(question: str, sentence: str) -> tuple[str | None, int | None]:
