@@ -143,7 +143,7 @@ def _short(query: Query, sentence: str) -> str | None:
     return min(spans, key=lambda s: (_distance(s, sentence, pieces), s[1]))[0]
 
 
-_WHICH_NOUN = re.compile(r"哪一?(?:个|家|所|支|位|类|种|座|部|款|项|只|名|条)?([\u4e00-\u9fff]{2,})")
+_WHICH_NOUN = re.compile(r"(?:哪一?(?:个|家|所|支|位|类|种|座|部|款|项|只|名|条)?|什么)([\u4e00-\u9fff]{2,})")
 
 
 def _with_head(question: str, gap: str, sentence: str) -> str:
@@ -153,12 +153,14 @@ def _with_head(question: str, gap: str, sentence: str) -> str:
     at = sentence.find(gap)
     if not m or at < 0:
         return gap
-    words = [w for w, _ in tagged(m.group(1))]
-    noun = words[0] if words else ""
+    words = tagged(m.group(1))
+    noun = words[0][0] if words and words[0][1].startswith(("n", "vn")) else ""  # '什么疫情' yes, '什么为食' no
+    if not noun:
+        return gap
     after = sentence[at + len(gap) :]
     full = m.group(1) if after.startswith(m.group(1)) else None
     head = full or next((h for h in (noun, noun[:2]) if len(h) >= 2 and after.startswith(h)), None)
-    clauses = re.split(r"[，,。；;：:、]", gap)
+    clauses = re.split(r"[，,。；;：:]", gap)  # an enumeration ('甲、乙') stays whole
     if head is None or (full is None and len(clauses) > 1):  # only the whole noun is trusted across a clause break
         return gap
     return clauses[-1] + head
