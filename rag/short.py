@@ -143,6 +143,7 @@ def _short(query: Query, sentence: str) -> str | None:
     return min(spans, key=lambda s: (_distance(s, sentence, pieces), s[1]))[0]
 
 
+_YEAR_ASKED = re.compile(r"哪一?年|什么年份|几几年|\bwhat year\b|\bwhich year\b|\bin what year\b", re.I)
 _WHICH_NOUN = re.compile(r"(?:哪一?(?:个|家|所|支|位|类|种|座|部|款|项|只|名|条)?|什么)([\u4e00-\u9fff]{2,})")
 
 
@@ -250,6 +251,8 @@ def typed_spans(kind: str | None, sentence: str, question: str) -> list[tuple[st
     found: list[tuple[str, int]] = []
     if kind == "date":
         found = [(m.group(0).strip(), m.start()) for m in _DATE_SPAN.finditer(sentence)]
+        if not _YEAR_ASKED.search(question):  # '什么时候': a day or month before a bare year
+            found = [f for f in found if not re.fullmatch(r"(?:19|20)\d{2}年?|[一二三四五六七八九十〇零]{2,4}年", f[0])] or found
     elif kind == "number":
         found = [(m.group(0).strip(), m.start()) for m in _NUMBER_SPAN.finditer(sentence)]
         found = [s for s in found if not re.fullmatch(r"(?:19|20)\d{2}年?", s[0])] or found
