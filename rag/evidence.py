@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from .keyword import KeywordIndex, tagged, tokenize, words as keyword_words
 from .query import CJK, Query, english_words, glossed, names, translations
-from .short import instances, named_kind
+from .short import instances, named_kind, names_a_team
 from .temporal import IN_RANGE, far, fit
 from .timeparse import without_dates
 from .types import Hit
@@ -178,8 +178,8 @@ class Evidence:
             return bool(_DATE.search(text))
         if answer_type == "place":
             return bool(_PLACE.search(text))
-        if answer_type == "person":
-            return _has_person(text, question)
+        if answer_type == "person":  # or a team, for who a team played or beat
+            return _has_person(text, question) or names_a_team(question, text)
         if answer_type == "organisation":  # a company, body or institution is named, not only the word 企业
             return any(m.group(0) not in question for m in _ORG.finditer(text)) or any(
                 w not in question for w, flag in tagged(text) if flag == "nt" and len(w) > 1)

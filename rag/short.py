@@ -67,6 +67,12 @@ _EN_KINDS = {"meetings": "会议", "conferences": "会议", "forums": "会议", 
              "competitions": "比赛", "tournaments": "比赛"}
 
 
+def names_a_team(question: str, text: str) -> bool:
+    """A '对手是谁' / '打败了谁' question, and ``text`` names a team other than the question's."""
+    return bool(_VERSUS.search(question)) and any(
+        len(t := _TEAM_CUT.split(m.group(0))[-1]) >= 3 and t not in question for m in _TEAM.finditer(text))
+
+
 def named_kind(noun: str | None) -> str | None:
     """The ``NAMED_KINDS`` entry a list noun asks for ('会议', 'meetings' -> 会议), else ``None``."""
     if not noun:
@@ -143,6 +149,9 @@ def _short(query: Query, sentence: str) -> str | None:
     return min(spans, key=lambda s: (_distance(s, sentence, pieces), s[1]))[0]
 
 
+_VERSUS = re.compile(r"对手|对阵|战胜|击败|打败|输给|负于|对战|交手|迎战|对谁")
+_TEAM = re.compile(r"[\u4e00-\u9fff]{2,6}?(?:女足|男足|女排|男排|女篮|男篮|国家队|俱乐部|队)(?![员长伍])")
+_TEAM_CUT = re.compile(r"不敌|战胜|击败|打败|负于|输给|对阵|迎战|对战|交手|险胜|大胜|力克|逼平|战平|了|的|和|与|以|在|对|是")
 _YEAR_ASKED = re.compile(r"哪一?年|什么年份|几几年|\bwhat year\b|\bwhich year\b|\bin what year\b", re.I)
 _WHICH_NOUN = re.compile(r"(?:哪一?(?:个|家|所|支|位|类|种|座|部|款|项|只|名|条)?|什么)([\u4e00-\u9fff]{2,})")
 
@@ -256,6 +265,8 @@ def typed_spans(kind: str | None, sentence: str, question: str) -> list[tuple[st
     elif kind == "number":
         found = [(m.group(0).strip(), m.start()) for m in _NUMBER_SPAN.finditer(sentence)]
         found = [s for s in found if not re.fullmatch(r"(?:19|20)\d{2}年?", s[0])] or found
+    elif kind == "person" and _VERSUS.search(question) and _TEAM.search(sentence):  # '对手是谁': a team
+        found = [(t, m.end() - len(t)) for m in _TEAM.finditer(sentence) if len(t := _TEAM_CUT.split(m.group(0))[-1]) >= 3]
     elif kind == "person":
         found = [(m.group(0), m.start()) for m in _DOTTED.finditer(sentence)]  # '卡万·肖特'
         found += _tagged_spans(sentence, _PERSON_TAGS) or [(m.group(1), m.start(1)) for m in _TITLE.finditer(sentence)]
