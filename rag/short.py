@@ -140,6 +140,8 @@ def _short(query: Query, sentence: str) -> str | None:
     gap, near = cloze(q, sentence) if CJK.search(q) else (None, None)
     if gap and (query.answer_type is None or _fits(query.answer_type, gap)):
         return _with_head(q, gap, sentence)
+    if query.answer_type is None and _HAPPENED.search(q):  # '发生了什么事件': the report's first clause past its dateline
+        return _first_event(sentence)
     spans = typed_spans(query.answer_type, sentence, q)
     if not spans:
         return None
@@ -152,6 +154,18 @@ def _short(query: Query, sentence: str) -> str | None:
 _VERSUS = re.compile(r"对手|对阵|战胜|击败|打败|输给|负于|对战|交手|迎战|对谁")
 _TEAM = re.compile(r"[\u4e00-\u9fff]{2,6}?(?:女足|男足|女排|男排|女篮|男篮|国家队|俱乐部|队)(?![员长伍])")
 _TEAM_CUT = re.compile(r"不敌|战胜|击败|打败|负于|输给|对阵|迎战|对战|交手|险胜|大胜|力克|逼平|战平|了|的|和|与|以|在|对|是")
+_HAPPENED = re.compile(r"发生了?什么")
+_DATELINE = re.compile(r"^(?:(?:北京时间|当地时间)?\s*(?:\d{4}年)?(?:\d{1,2}月)?(?:\d{1,2}日)?(?:\d{1,2}(?:时|点)(?:\d{1,2}分)?)?"
+                       r"(?:凌晨|上午|中午|下午|晚上|晚间|早上|傍晚|夜间)?(?:\d{1,2}(?:时|点)(?:\d{1,2}分)?)?)\s*[，,]?\s*")
+
+
+def _first_event(sentence: str) -> str | None:
+    """The first clause of a report once its date and time are set aside ('2020年1月23日10时，武汉关闭离汉通道，…')."""
+    rest = _DATELINE.sub("", sentence, count=1)
+    clause = re.split(r"[，,。；;！!？?]", rest, maxsplit=1)[0]
+    return _trim(clause) if 4 <= len(clause) <= 40 else None
+
+
 _YEAR_ASKED = re.compile(r"哪一?年|什么年份|几几年|\bwhat year\b|\bwhich year\b|\bin what year\b", re.I)
 _WHICH_NOUN = re.compile(r"(?:哪一?(?:个|家|所|支|位|类|种|座|部|款|项|只|名|条)?|什么)([\u4e00-\u9fff]{2,})")
 

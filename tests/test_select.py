@@ -90,6 +90,7 @@ def test_the_city_list_is_the_short_answer(assistant) -> None:  # type: ignore[n
         ("2019年6月11日埃塞俄比亚发生了什么疫情？", "埃塞俄比亚卫生部门报告称，该国爆发霍乱疫情，已导致16人死亡。", "该国爆发霍乱疫情"),
         ("前肛鳗以什么为食？", "前肛鳗以小型鱼类、甲壳类及软体动物为食。", "小型鱼类、甲壳类及软体动物"),  # 为食 is no noun
         ("2022年12月4日法国队的对手是谁？", "2022年12月4日，世界杯八分之一决赛，法国队3比1战胜波兰队。", "波兰队"),  # a team
+        ("2020年1月23日武汉发生了什么重要事件？", "2020年1月23日10时，武汉关闭离汉通道，实施最严厉的疾控措施。", "武汉关闭离汉通道"),
         ("美股在什么时间触发了一级熔断机制？", "2020年3月9日，美股开盘暴跌，触发一级熔断机制，这是自1988年引入熔断机制以来第二次触发。",
          "2020年3月9日"),  # a day before a bare year that sits nearer the question's words
         ("Who won the women's singles U.S. Open in 2019?", "The US Open Women's Singles Championship is presented by Morgan.",
