@@ -281,7 +281,8 @@ class Assistant:
         checked = check(text, hits, self._similarity) if text and not _REFUSAL.search(text) else None
         own = None  # the model's own words: its answer without the quotes after it (a timeline summary: checked apart)
         if checked is not None and generator is not self.extractive:
-            own = checked if rendered else check(LEADS.split(text)[0], hits, self._similarity)
+            head = LEADS.split(text)[0]
+            own = checked if rendered or head == text else check(head, hits, self._similarity)
         invented = unstated_figures(own.text, [c.text for c in own.citations], turn.question) if own and not rendered else []
         if own is not None and (not own.citations or invented):
             why = f"a figure no passage states ({', '.join(invented)})" if invented else "no supported citation"

@@ -69,8 +69,12 @@ _EN_KINDS = {"meetings": "会议", "conferences": "会议", "forums": "会议", 
 
 def names_a_team(question: str, text: str) -> bool:
     """A '对手是谁' / '打败了谁' question, and ``text`` names a team other than the question's."""
-    return bool(_VERSUS.search(question)) and any(
-        len(t := _TEAM_CUT.split(m.group(0))[-1]) >= 3 and t not in question for m in _TEAM.finditer(text))
+    return bool(_VERSUS.search(question)) and any(t not in question for t, _ in _teams(text))
+
+
+def _teams(text: str) -> list[tuple[str, int]]:
+    """(team, offset) for the teams ``text`` names ('3比1战胜波兰队' -> '波兰队'), the verb before them cut off."""
+    return [(t, m.end() - len(t)) for m in _TEAM.finditer(text) if len(t := _TEAM_CUT.split(m.group(0))[-1]) >= 3]
 
 
 def named_kind(noun: str | None) -> str | None:
@@ -280,7 +284,7 @@ def typed_spans(kind: str | None, sentence: str, question: str) -> list[tuple[st
         found = [(m.group(0).strip(), m.start()) for m in _NUMBER_SPAN.finditer(sentence)]
         found = [s for s in found if not re.fullmatch(r"(?:19|20)\d{2}年?", s[0])] or found
     elif kind == "person" and _VERSUS.search(question) and _TEAM.search(sentence):  # '对手是谁': a team
-        found = [(t, m.end() - len(t)) for m in _TEAM.finditer(sentence) if len(t := _TEAM_CUT.split(m.group(0))[-1]) >= 3]
+        found = _teams(sentence)
     elif kind == "person":
         found = [(m.group(0), m.start()) for m in _DOTTED.finditer(sentence)]  # '卡万·肖特'
         found += _tagged_spans(sentence, _PERSON_TAGS) or [(m.group(1), m.start(1)) for m in _TITLE.finditer(sentence)]

@@ -172,8 +172,7 @@ class ExtractiveGenerator:
                or query.is_list and nouns and passages[x.n - 1].chunk.doc_id != first_doc  # another article's items
                and self.evidence.enumerates(nouns, x.text(passages))]
         if query.is_list and nouns:  # a list gathered across articles: another article's enumeration before more of the first's
-            first = passages[top[0].n - 1].chunk.doc_id
-            top = top[:1] + sorted(top[1:], key=lambda x: (passages[x.n - 1].chunk.doc_id == first
+            top = top[:1] + sorted(top[1:], key=lambda x: (passages[x.n - 1].chunk.doc_id == first_doc
                                                             or not self.evidence.enumerates(nouns, x.text(passages))))
         chosen: list[tuple[Scored, str]] = []
         for x in top:
