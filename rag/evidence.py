@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from .keyword import KeywordIndex, tagged, tokenize, words as keyword_words
 from .query import CJK, Query, english_words, glossed, names, translations
-from .short import instances, named_kind, names_a_team
+from .short import MONEY, MONEY_Q, PERCENT, RATE_Q, instances, named_kind, names_a_team
 from .temporal import IN_RANGE, far, fit
 from .timeparse import without_dates
 from .types import Hit
@@ -32,14 +32,12 @@ _EN_TYPES = {  # the same checks for a sentence in English
 _ORG = re.compile(r"[\u4e00-\u9fff]{2,10}(?:有限公司|股份公司|公司|集团|银行|大学|学院|医院|研究院|研究所|协会|委员会)")
 _PEOPLE = re.compile(r"\bpeople\b|\bpersons\b|\battendees\b|人数|多少人")
 _HEADCOUNT = re.compile(r"\d+(?:\.\d+)?\s*(?:余|多)?\s*万?人")
-_RATE_Q = re.compile(r"(?:\D率|比重|占比|增速|增幅|涨幅|跌幅|降幅)(?:是|为|达到?了?|约|提高了?|下降了?|上升了?|增长了?|降低了?|"
-                     r"上涨了?|下跌了?|回落了?|提升了?)?多少(?![个只家名位人次项年天])")  # the rate itself is asked
-_PERCENT = re.compile(r"\d\s*[%％]|百分点|百分之|[一二三四五六七八九十]成|\d+(?:\.\d+)?成")
 _GENERIC_EN = frozenset("people person one ones thing things year years time times title kind type".split())
 _CLOSER = r"等[\d一二三四五六七八九十两]*[个家位座名项所批]?"  # '…等6个' before the noun
 _ENUMERATION = re.compile(r"[\u4e00-\u9fff]{2,}、[\u4e00-\u9fff]{2,}")
 _DATE = re.compile(r"\d{1,4}\s*[年月日]|\d{4}-\d{1,2}|[一二三四五六七八九十]+月")
-_TITLE_WORD = re.compile(r"书记|市长|省长|县长|区长|局长|主任|司长|部长|厅长|处长|会长|院长|校长|总裁|总经理|董事长|主席|秘书长")
+_TITLE_WORD = re.compile(r"书记|市长|省长|县长|区长|局长|主任|司长|部长|厅长|处长|会长|院长|校长|总裁|总经理|董事长|主席|秘书长"
+                         r"|导演|编剧|作者|主演|主持人|创始人|创办人|首席执行官|主教练|队长|发言人|总统|总理|首相")  # a role asked about
 _TITLE = re.compile(
     r"(?:书记|市长|省长|县长|区长|局长|主任|司长|部长|厅长|处长|会长|院长|校长|总裁|总经理|董事长|主席|巡视员|秘书长|参事|"
     r"总工程师|教授|记者|通讯员|编辑|委员|副总裁|理事长|总监|先生|女士)[\u4e00-\u9fff]{2,3}"
@@ -162,8 +160,10 @@ class Evidence:
             return False  # meetings are named ('…工作会议'), cities enumerated ('南京、南通')
         if query.answer_type == "number" and _PEOPLE.search(query.text) and not _HEADCOUNT.search(text):
             return False
-        if query.answer_type == "number" and _RATE_Q.search(query.text) and not _PERCENT.search(text):
+        if query.answer_type == "number" and RATE_Q.search(query.text) and not PERCENT.search(text):
             return False  # a rate, share or growth asked for is a percentage ('城镇化率达到了多少' / '64.72%')
+        if query.answer_type == "number" and MONEY_Q.search(query.text) and not MONEY.search(text):
+            return False  # a price, profit or revenue asked for is an amount of money ('净利润是多少' / '23.92亿元')
         return Evidence.fits_type(query.answer_type, text, query.text)
 
     @staticmethod

@@ -142,7 +142,7 @@ def _short(query: Query, sentence: str) -> str | None:
             if said and _trim(said.group(1)):
                 return _trim(said.group(1))
     gap, near = cloze(q, sentence) if CJK.search(q) else (None, None)
-    if gap and (query.answer_type is None or _fits(query.answer_type, gap)):
+    if gap and (query.answer_type is None or _fits(query.answer_type, gap) and _asked_number(q, gap)):
         return _with_head(q, gap, sentence)
     if query.answer_type is None and _HAPPENED.search(q):  # '发生了什么事件': the report's first clause past its dateline
         return _first_event(sentence)
@@ -155,6 +155,15 @@ def _short(query: Query, sentence: str) -> str | None:
     return min(spans, key=lambda s: (_distance(s, sentence, pieces), s[1]))[0]
 
 
+RATE_Q = re.compile(r"(?:\D率|比重|占比|增速|增幅|涨幅|跌幅|降幅)(?:是|为|达到?了?|约|提高了?|下降了?|上升了?|增长了?|降低了?|"
+                     r"上涨了?|下跌了?|回落了?|提升了?)?多少(?![个只家名位人次项年天])")  # the rate itself is asked
+PERCENT = re.compile(r"\d\s*[%％]|百分点|百分之|[一二三四五六七八九十]成|\d+(?:\.\d+)?成")
+MONEY_Q = re.compile(r"(?:售价|价格|价钱|票价|股价|单价|均价|净利润|利润|营收|收入|薪资|工资|年薪|市值|票房|成本|罚款|罚金|奖金|估值|"
+                      r"融资|金额|总额|造价|费用|报价|身价|税收|亏损)(?:是|为|达到?了?|约|大约|高达|共|总计)?多少(?![个只家名位人次项年天倍])"
+                      r"|\bhow much\b.*\b(?:cost|price|worth|pay|paid|sell|sold|revenue|profit|earn)", re.I)  # an amount of money asked
+MONEY = re.compile(r"\d[\d,.]*\s*(?:多|余)?\s*[万亿千百]*\s*(?:元|美元|欧元|英镑|日元|港元|港币|韩元|卢布|块钱)"
+                    r"|\d(?:\.\d+)?\s*[万亿](?![人名个次])|[一二三四五六七八九十百千万两]+(?:多|余)?[万亿]?(?:元|美元|欧元|英镑|日元|港元)|[$￥¥]\s*\d|\d\s*(?:dollars|yuan|euros|pounds)\b"
+                    r"|\b(?:US|HK)?\$|\bRMB\b|\bUSD\b", re.I)
 _VERSUS = re.compile(r"对手|对阵|战胜|击败|打败|输给|负于|对战|交手|迎战|对谁")
 _TEAM = re.compile(r"[\u4e00-\u9fff]{2,6}?(?:女足|男足|女排|男排|女篮|男篮|国家队|俱乐部|队)(?![员长伍])")
 _TEAM_CUT = re.compile(r"不敌|战胜|击败|打败|负于|输给|对阵|迎战|对战|交手|险胜|大胜|力克|逼平|战平|了|的|和|与|以|在|对|是")
@@ -273,6 +282,11 @@ def _trim(text: str) -> str | None:
     return text if text and (CJK.search(text) or re.search(r"\w", text)) else None
 
 
+def _asked_number(question: str, text: str) -> bool:
+    """``text`` holds the kind of number asked: an amount of money for a price or profit, a percentage for a rate."""
+    return all(rx.search(text) for ask, rx in ((MONEY_Q, MONEY), (RATE_Q, PERCENT)) if ask.search(question))
+
+
 def typed_spans(kind: str | None, sentence: str, question: str) -> list[tuple[str, int]]:
     """(span, position) of the kind asked for in ``sentence``, leaving out what the question already says."""
     found: list[tuple[str, int]] = []
@@ -283,6 +297,7 @@ def typed_spans(kind: str | None, sentence: str, question: str) -> list[tuple[st
     elif kind == "number":
         found = [(m.group(0).strip(), m.start()) for m in _NUMBER_SPAN.finditer(sentence)]
         found = [s for s in found if not re.fullmatch(r"(?:19|20)\d{2}年?", s[0])] or found
+        found = [s for s in found if _asked_number(question, s[0])] or found  # a price or a rate asked: that kind first
     elif kind == "person" and _VERSUS.search(question) and _TEAM.search(sentence):  # '对手是谁': a team
         found = _teams(sentence)
     elif kind == "person":

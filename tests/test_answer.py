@@ -68,8 +68,9 @@ def ingest_real(tmp_path: Path):  # type: ignore[no-untyped-def]
 
     def run(folder: Path) -> Path:
         s = Settings()
-        ingest([folder], tmp_path / "index", get_embedder(s.embedder), s.chunk_size, s.chunk_overlap)
-        return tmp_path / "index"
+        index = tmp_path / f"index{len(list(tmp_path.glob('index*')))}"  # a new index each call
+        ingest([folder], index, get_embedder(s.embedder), s.chunk_size, s.chunk_overlap)
+        return index
 
     return run
 
@@ -292,3 +293,30 @@ def test_which_team_is_a_question_word_not_a_term(assistant) -> None:  # type: i
     terms = assistant.evidence.terms(assistant.retriever.analyze("2020年7月13日CBA联赛中，山东队对战哪支队伍并取得胜利？"))
     words = [t for _, alts in terms for t in alts]
     assert words and not any("哪" in w for w in words) and "支队" not in words  # '哪支' asks; its bigrams are not evidence
+
+
+def test_a_role_asked_about_must_be_in_the_evidence(ingest_real, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "zh"
+    folder.mkdir()
+    (folder / "cast.txt").write_text("由张宏、李明主演的电视剧《长夜》收官后评分上涨至9.1分。", encoding="utf-8")
+    (folder / "crew.txt").write_text("电视剧《长夜》的导演王雪峰表示，拍摄历时两年。", encoding="utf-8")
+    answer = Assistant.load(ingest_real(folder)).ask("电视剧《长夜》的导演是谁？")
+    assert not answer.refused and "王雪峰" in answer.text and answer.citations[0].doc_id == "crew.txt"
+    (folder / "crew.txt").unlink()  # only the cast is left: an actor is not the director
+    assert Assistant.load(ingest_real(folder)).ask("电视剧《长夜》的导演是谁？").refused
+
+
+PARAGRAPH = ("维多利亚与艾伯特博物馆位于伦敦，是世界上最大的装饰艺术博物馆。博物馆成立于1852年，以维多利亚女王和艾伯特亲王的名字命名。"
+             "馆内收藏了超过二百万件展品。乐器画廊于2010年关闭，这一决定引起了很大争议。博物馆每年吸引数百万游客。")
+
+
+def test_english_question_over_chinese_text_is_answered_by_similarity(ingest_real, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "zh"
+    folder.mkdir()
+    (folder / "museum.txt").write_text(PARAGRAPH, encoding="utf-8")
+    (folder / "river.txt").write_text("长江是中国第一大河，全长约6300公里。长江流域人口众多。沿江城市经济发达。", encoding="utf-8")
+    a = Assistant.load(ingest_real(folder))
+    answer = a.ask("In which year was the Musical Instruments gallery closed?")
+    assert not answer.refused and "2010年" in answer.text and answer.citations[0].doc_id == "museum.txt"
+    assert answer.text.startswith("From the archive (quoted in Chinese):")  # no short line guessed from a Chinese quote
+    assert a.ask("Who won the 1998 football World Cup final in Paris?").refused

@@ -91,6 +91,7 @@ def test_the_city_list_is_the_short_answer(assistant) -> None:  # type: ignore[n
         ("前肛鳗以什么为食？", "前肛鳗以小型鱼类、甲壳类及软体动物为食。", "小型鱼类、甲壳类及软体动物"),  # 为食 is no noun
         ("2022年12月4日法国队的对手是谁？", "2022年12月4日，世界杯八分之一决赛，法国队3比1战胜波兰队。", "波兰队"),  # a team
         ("2020年1月23日武汉发生了什么重要事件？", "2020年1月23日10时，武汉关闭离汉通道，实施最严厉的疾控措施。", "武汉关闭离汉通道"),
+        ("这家公司去年的净利润是多少？", "去年这家公司的净利润增长3倍，达12.5亿元。", "12.5亿元"),  # money, not a count
         ("美股在什么时间触发了一级熔断机制？", "2020年3月9日，美股开盘暴跌，触发一级熔断机制，这是自1988年引入熔断机制以来第二次触发。",
          "2020年3月9日"),  # a day before a bare year that sits nearer the question's words
         ("Who won the women's singles U.S. Open in 2019?", "The US Open Women's Singles Championship is presented by Morgan.",
@@ -132,6 +133,8 @@ def test_pinyin_names_find_the_chinese_names_of_the_archive() -> None:
         ("今年6月拜登在哪与普京会晤？", "place"),
         ("去年3月肖恩-墨菲在哪项比赛中晋级半决赛？", None),  # an event, not a place
         ("金通灵财务造假发生在哪些年份？", "date"),
+        ("这次地震发生的时间", "date"),  # a noun phrase asks too
+        ("这次峰会的举办地点", "place"),
         ("北京新增了多少例本土确诊病例？", "number"),
         ("几个月前东方甄选宣布哪位员工离职？", "person"),  # 几个月前 says when, it does not ask how many
         ("国务院计划在几年内实现城镇化率提升？", "number"),
@@ -152,6 +155,10 @@ def test_answer_types(question: str, answer_type: str | None) -> None:
         ("2021年我国常住人口城镇化率达到了多少？", "新增农民工数从1055万人降至400万人以下。", False),  # a rate is a percentage
         ("2021年我国常住人口城镇化率达到了多少？", "2021年末常住人口城镇化率为64.72%。", True),
         ("有多少只银行股市净率低于0.5倍？", "共有7只银行股市净率低于0.5倍。", True),  # a count of stocks, not the rate
+        ("这款耳机的售价是多少？", "公司推出了一款新耳机和一块充电板。", False),  # a price is an amount of money
+        ("这款耳机的售价是多少？", "这款耳机售价1299元。", True),
+        ("How much did the stadium cost?", "The stadium cost $1.2 billion to build.", True),
+        ("How much did the stadium cost?", "The stadium holds 60,000 people.", False),
     ],
 )
 def test_counts_in_news_units_fit_a_how_many_question(question: str, sentence: str, fits: bool) -> None:
