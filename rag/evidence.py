@@ -42,6 +42,7 @@ _TITLE = re.compile(
     r"(?:书记|市长|省长|县长|区长|局长|主任|司长|部长|厅长|处长|会长|院长|校长|总裁|总经理|董事长|主席|巡视员|秘书长|参事|"
     r"总工程师|教授|记者|通讯员|编辑|委员|副总裁|理事长|总监|先生|女士)[\u4e00-\u9fff]{2,3}"
 )
+_LATIN = re.compile(r"[A-Za-z]{2,}")  # a name in Latin letters inside a Chinese question (EMNLP, NBA, iPhone)
 _PERSON_FLAGS = frozenset({"nr", "nrfg", "nrt", "nt"})  # jieba: person, foreign person, transliterated name, organisation
 _PLACE = re.compile(
     r"[省市县区州镇村]|中心|宾馆|酒店|会堂|大厦|广场|园区|博览|会场|礼堂"
@@ -103,7 +104,8 @@ class Evidence:
         same check holds for English and Chinese passages.
         """
         if query.lang == "zh":
-            return [(t,) for t in _TITLE_WORD.findall(query.text)] if query.answer_type == "person" else []
+            latin = [(w.lower(),) for w in _LATIN.findall(query.text)]  # 'EMNLP2022的举办地': the name must be there
+            return latin + ([(t,) for t in _TITLE_WORD.findall(query.text)] if query.answer_type == "person" else [])
         out = [(*forms, noun) for noun, forms in names(query.text, self.keyword.vocab)]
         found = translations(query.text, self.keyword.vocab)
         if query.answer_type == "person":
