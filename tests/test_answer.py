@@ -320,3 +320,15 @@ def test_english_question_over_chinese_text_is_answered_by_similarity(ingest_rea
     assert not answer.refused and "2010年" in answer.text and answer.citations[0].doc_id == "museum.txt"
     assert answer.text.startswith("From the archive (quoted in Chinese):")  # no short line guessed from a Chinese quote
     assert a.ask("Who won the 1998 football World Cup final in Paris?").refused
+
+
+def test_a_count_asked_is_not_answered_by_a_similar_sentence_without_one(ingest_real, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "zh"
+    folder.mkdir()
+    (folder / "award.txt").write_text("本市隆重表彰了年度科技进步奖的获奖单位和个人。会议由副市长主持。与会代表参观了成果展览。"
+                                      "展览持续到周末。", encoding="utf-8")
+    (folder / "rain.txt").write_text("气象台发布暴雨预警。全市中小学停课一天。地铁运营时间延长。", encoding="utf-8")
+    a = Assistant.load(ingest_real(folder))
+    assert a.ask("本市年度科技进步奖共有多少家单位获奖？").refused  # the report names no number of winners
+    answer = a.ask("科技进步奖的表彰会议由谁主持？")
+    assert not answer.refused and "副市长主持" in answer.text
