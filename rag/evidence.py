@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from .keyword import KeywordIndex, tagged, tokenize, words as keyword_words
 from .query import CJK, Query, english_words, glossed, names, translations
-from .short import MONEY, MONEY_Q, PERCENT, RATE_Q, instances, named_kind, names_a_team
+from .short import asked_number, instances, named_kind, names_a_team
 from .temporal import IN_RANGE, far, fit
 from .timeparse import without_dates
 from .types import Hit
@@ -162,10 +162,8 @@ class Evidence:
             return False  # meetings are named ('…工作会议'), cities enumerated ('南京、南通')
         if query.answer_type == "number" and _PEOPLE.search(query.text) and not _HEADCOUNT.search(text):
             return False
-        if query.answer_type == "number" and RATE_Q.search(query.text) and not PERCENT.search(text):
-            return False  # a rate, share or growth asked for is a percentage ('城镇化率达到了多少' / '64.72%')
-        if query.answer_type == "number" and MONEY_Q.search(query.text) and not MONEY.search(text):
-            return False  # a price, profit or revenue asked for is an amount of money ('净利润是多少' / '23.92亿元')
+        if query.answer_type == "number" and not asked_number(query.text, text):
+            return False  # a rate asked for is a percentage ('城镇化率达到了多少' / '64.72%'), a price or profit money
         return Evidence.fits_type(query.answer_type, text, query.text)
 
     @staticmethod

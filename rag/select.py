@@ -57,6 +57,11 @@ def with_title(sentence: str, hit: Hit) -> str:
     return f"{hit.chunk.title or ''} {sentence}"
 
 
+def window(text: str, spans: list[tuple[int, int]], i: int) -> str:
+    """Sentence ``i`` of ``text`` with its neighbours on each side."""
+    return text[spans[max(i - 1, 0)][0] : spans[min(i + 1, len(spans) - 1)][1]]
+
+
 def year_ok(years: tuple[int, ...], doc: tuple[str | None, list[int]]) -> bool:
     """The article was published in, or mentions, a year the question asks about; or it states no year at all
     (undated, '北京时间3月7日'): a range is soft for it."""
@@ -94,11 +99,11 @@ def featurize(
                 continue
             seen.add(sent)
             low = with_title(sent, hit).lower()
-            window = text[spans[max(i - 1, 0)][0] : spans[min(i + 1, len(spans) - 1)][1]]
+            around = window(text, spans, i)
             g = grams(sent)
             f = {
                 "own": evidence.coverage(terms, with_title(sent, hit), dated),
-                "near": evidence.coverage(terms, with_title(window, hit), dated),
+                "near": evidence.coverage(terms, with_title(around, hit), dated),
                 "context": context,
                 "title": title,
                 "rank_inv": 1.0 / n,

@@ -142,7 +142,7 @@ def _short(query: Query, sentence: str) -> str | None:
             if said and _trim(said.group(1)):
                 return _trim(said.group(1))
     gap, near = cloze(q, sentence) if CJK.search(q) else (None, None)
-    if gap and (query.answer_type is None or _fits(query.answer_type, gap) and _asked_number(q, gap)):
+    if gap and (query.answer_type is None or _fits(query.answer_type, gap) and asked_number(q, gap)):
         return _with_head(q, gap, sentence)
     if query.answer_type is None and _HAPPENED.search(q):  # '发生了什么事件': the report's first clause past its dateline
         return _first_event(sentence)
@@ -282,7 +282,7 @@ def _trim(text: str) -> str | None:
     return text if text and (CJK.search(text) or re.search(r"\w", text)) else None
 
 
-def _asked_number(question: str, text: str) -> bool:
+def asked_number(question: str, text: str) -> bool:
     """``text`` holds the kind of number asked: an amount of money for a price or profit, a percentage for a rate."""
     return all(rx.search(text) for ask, rx in ((MONEY_Q, MONEY), (RATE_Q, PERCENT)) if ask.search(question))
 
@@ -297,7 +297,7 @@ def typed_spans(kind: str | None, sentence: str, question: str) -> list[tuple[st
     elif kind == "number":
         found = [(m.group(0).strip(), m.start()) for m in _NUMBER_SPAN.finditer(sentence)]
         found = [s for s in found if not re.fullmatch(r"(?:19|20)\d{2}年?", s[0])] or found
-        found = [s for s in found if _asked_number(question, s[0])] or found  # a price or a rate asked: that kind first
+        found = [s for s in found if asked_number(question, s[0])] or found  # a price or a rate asked: that kind first
     elif kind == "person" and _VERSUS.search(question) and _TEAM.search(sentence):  # '对手是谁': a team
         found = _teams(sentence)
     elif kind == "person":

@@ -75,6 +75,15 @@ def ingest_real(tmp_path: Path):  # type: ignore[no-untyped-def]
     return run
 
 
+def folder_of(tmp_path: Path, files: dict[str, str]) -> Path:
+    """A folder ``zh`` of UTF-8 text files (name -> text)."""
+    folder = tmp_path / "zh"
+    folder.mkdir(exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
 def test_english_questions_over_english_text(ingest_real, tmp_path) -> None:  # type: ignore[no-untyped-def]
     folder = tmp_path / "en"
     folder.mkdir()
@@ -92,20 +101,15 @@ def test_english_questions_over_english_text(ingest_real, tmp_path) -> None:  # 
 
 
 def test_who_question_finds_a_name_without_a_title(ingest_real, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    folder = tmp_path / "zh"
-    folder.mkdir()
-    (folder / "a.txt").write_text("7月28日电视电话会议召开。何立峰强调，城中村改造是一项复杂艰巨的系统工程。", encoding="utf-8")
-    (folder / "b.txt").write_text("城中村改造工作稳步推进，多地出台方案。", encoding="utf-8")
+    folder = folder_of(tmp_path, {"a.txt": "7月28日电视电话会议召开。何立峰强调，城中村改造是一项复杂艰巨的系统工程。",
+                                  "b.txt": "城中村改造工作稳步推进，多地出台方案。"})
     answer = Assistant.load(ingest_real(folder)).ask("谁强调了城中村改造工作？")
     assert not answer.refused and "何立峰" in answer.text and answer.citations[0].doc_id == "a.txt"
 
 
 def test_the_same_report_in_two_articles_is_quoted_once(ingest_real, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    folder = tmp_path / "zh"
-    folder.mkdir()
     report = "2022年中国金鸡百花电影节开幕式于10日下午在福建厦门举行。"
-    (folder / "a.txt").write_text(f"本报厦门11月10日电 {report}", encoding="utf-8")
-    (folder / "b.txt").write_text(f"{report}影片展映同步开启。", encoding="utf-8")
+    folder = folder_of(tmp_path, {"a.txt": f"本报厦门11月10日电 {report}", "b.txt": f"{report}影片展映同步开启。"})
     answer = Assistant.load(ingest_real(folder)).ask("2022年金鸡百花电影节在哪里举行")
     assert not answer.refused and answer.text.count("福建厦门举行") == 1 and len(answer.citations) == 1
 
@@ -296,10 +300,8 @@ def test_which_team_is_a_question_word_not_a_term(assistant) -> None:  # type: i
 
 
 def test_a_role_asked_about_must_be_in_the_evidence(ingest_real, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    folder = tmp_path / "zh"
-    folder.mkdir()
-    (folder / "cast.txt").write_text("由张宏、李明主演的电视剧《长夜》收官后评分上涨至9.1分。", encoding="utf-8")
-    (folder / "crew.txt").write_text("电视剧《长夜》的导演王雪峰表示，拍摄历时两年。", encoding="utf-8")
+    folder = folder_of(tmp_path, {"cast.txt": "由张宏、李明主演的电视剧《长夜》收官后评分上涨至9.1分。",
+                                  "crew.txt": "电视剧《长夜》的导演王雪峰表示，拍摄历时两年。"})
     answer = Assistant.load(ingest_real(folder)).ask("电视剧《长夜》的导演是谁？")
     assert not answer.refused and "王雪峰" in answer.text and answer.citations[0].doc_id == "crew.txt"
     (folder / "crew.txt").unlink()  # only the cast is left: an actor is not the director
@@ -311,10 +313,8 @@ PARAGRAPH = ("维多利亚与艾伯特博物馆位于伦敦，是世界上最大
 
 
 def test_english_question_over_chinese_text_is_answered_by_similarity(ingest_real, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    folder = tmp_path / "zh"
-    folder.mkdir()
-    (folder / "museum.txt").write_text(PARAGRAPH, encoding="utf-8")
-    (folder / "river.txt").write_text("长江是中国第一大河，全长约6300公里。长江流域人口众多。沿江城市经济发达。", encoding="utf-8")
+    folder = folder_of(tmp_path, {"museum.txt": PARAGRAPH,
+                                  "river.txt": "长江是中国第一大河，全长约6300公里。长江流域人口众多。沿江城市经济发达。"})
     a = Assistant.load(ingest_real(folder))
     answer = a.ask("In which year was the Musical Instruments gallery closed?")
     assert not answer.refused and "2010年" in answer.text and answer.citations[0].doc_id == "museum.txt"
@@ -323,11 +323,9 @@ def test_english_question_over_chinese_text_is_answered_by_similarity(ingest_rea
 
 
 def test_a_count_asked_is_not_answered_by_a_similar_sentence_without_one(ingest_real, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    folder = tmp_path / "zh"
-    folder.mkdir()
-    (folder / "award.txt").write_text("本市隆重表彰了年度科技进步奖的获奖单位和个人。会议由副市长主持。与会代表参观了成果展览。"
-                                      "展览持续到周末。", encoding="utf-8")
-    (folder / "rain.txt").write_text("气象台发布暴雨预警。全市中小学停课一天。地铁运营时间延长。", encoding="utf-8")
+    folder = folder_of(tmp_path, {"award.txt": "本市隆重表彰了年度科技进步奖的获奖单位和个人。会议由副市长主持。与会代表参观了成果展览。"
+                                               "展览持续到周末。",
+                                  "rain.txt": "气象台发布暴雨预警。全市中小学停课一天。地铁运营时间延长。"})
     a = Assistant.load(ingest_real(folder))
     assert a.ask("本市年度科技进步奖共有多少家单位获奖？").refused  # the report names no number of winners
     answer = a.ask("科技进步奖的表彰会议由谁主持？")

@@ -14,7 +14,7 @@ from ..embedders import Embedder
 from ..evidence import Evidence
 from ..names import english
 from ..query import CJK, Query
-from ..select import EMBED_CHARS, EMBED_LIMIT, MIN_CHARS, Embed, Selector, default_selector, featurize, with_title, year_ok
+from ..select import EMBED_CHARS, EMBED_LIMIT, MIN_CHARS, Embed, Selector, default_selector, featurize, window, with_title, year_ok
 from ..short import short_answer
 from ..types import Hit
 from .base import DocYears, Parts
@@ -44,7 +44,7 @@ class Scored:
     start: int
     end: int
     score: float
-    similar: bool = False  # chosen by similarity (an English question over Chinese text), not by word overlap
+    similar: bool = False  # chosen by similarity to the question (where the rules refused), not by word overlap
 
     def text(self, passages: list[Hit]) -> str:
         return passages[self.n - 1].chunk.text[self.start : self.end]
@@ -112,13 +112,14 @@ class ExtractiveGenerator:
             return chosen
         return self._select_learned(query, passages, doc_years)
 
+    def _readable(self, query: Query, hit: Hit, doc_years: dict[str, tuple[str | None, list[int]]]) -> bool:
+        """Whether a passage may answer: its article is of a year asked about, and not dated away from a day asked."""
+        dated_ok = not query.years or year_ok(query.years, doc_years.get(hit.chunk.doc_id, (None, [])))
+        return dated_ok and not self.evidence.off_range(query, hit)
+
     def _select_learned(self, query: Query, passages: list[Hit], doc_years: dict[str, tuple[str | None, list[int]]]) -> list[Scored]:
         """The learned selector (``rag.select``): the best candidate answers when its probability passes the threshold."""
-        keep = [
-            i for i, h in enumerate(passages)
-            if (not query.years or year_ok(query.years, doc_years.get(h.chunk.doc_id, (None, []))))
-            and not self.evidence.off_range(query, h)
-        ]
+        keep = [i for i, h in enumerate(passages) if self._readable(query, h, doc_years)]
         cands, x = featurize(self.evidence, query, [passages[i] for i in keep], doc_years, self.embed, self.embed_limit)
         if not cands:
             return []
@@ -149,12 +150,11 @@ class ExtractiveGenerator:
         best stands out from the rest of the candidates (its score minus the median >= ``SIMILAR_MARGIN``): passages
         that do not answer a question have no sentence that stands out. A list is left to the rules in Chinese."""
         assert self.embed is not None
-        kept = [(n, h) for n, h in enumerate(passages[:SIMILAR_PASSAGES], 1)
-                if not (query.years and not year_ok(query.years, doc_years.get(h.chunk.doc_id, (None, []))))
-                and not self.evidence.off_range(query, h)]
+        kept = [(n, h) for n, h in enumerate(passages[:SIMILAR_PASSAGES], 1) if self._readable(query, h, doc_years)]
         terms = self.evidence.terms(query, [with_title(h.chunk.text, h) for _, h in kept])
         required = self.evidence.required(query)
         cands: list[tuple[int, int, int, float]] = []
+        texts: list[str] = []
         named: list[bool] = []  # names what the question requires (names, a title: in the sentence or a neighbour) and,
         # for the ``SIMILAR_TYPED`` answer types, holds that kind of answer
         seen: set[str] = set()
@@ -166,12 +166,13 @@ class ExtractiveGenerator:
                 if len(sent) >= MIN_CHARS and sent not in seen:
                     seen.add(sent)
                     cands.append((n, s, e, self.evidence.coverage(terms, with_title(sent, hit))))
-                    window = with_title(text[spans[max(i - 1, 0)][0] : spans[min(i + 1, len(spans) - 1)][1]], hit).lower()
-                    named.append(all(any(a in window for a in alts) for alts in required)
+                    texts.append(sent[:EMBED_CHARS])
+                    around = with_title(window(text, spans, i), hit).lower()
+                    named.append(all(any(a in around for a in alts) for alts in required)
                                  and (query.answer_type not in SIMILAR_TYPED[query.lang] or self.evidence.fits(query, sent)))
         if len(cands) < 3:  # too few to tell a standout from the rest
             return []
-        qv, sv = self.embed([query.text], [passages[n - 1].chunk.text[s:e][:EMBED_CHARS] for n, s, e, _ in cands])
+        qv, sv = self.embed([query.text], texts)
         sims = sv @ qv[0]
         score = sims + np.array([SIMILAR_COVERAGE * cov - SIMILAR_RANK * (n - 1) for n, _, _, cov in cands])
         margin = score - np.median(score)
@@ -186,9 +187,7 @@ class ExtractiveGenerator:
         scored: list[Scored] = []
         seen: set[str] = set()
         for n, hit in enumerate(passages, 1):
-            if query.years and not year_ok(query.years, doc_years.get(hit.chunk.doc_id, (None, []))):
-                continue
-            if self.evidence.off_range(query, hit):
+            if not self._readable(query, hit, doc_years):
                 continue
             text = hit.chunk.text
             dated = self.evidence.in_range(query, hit)
@@ -199,14 +198,14 @@ class ExtractiveGenerator:
                 if sent in seen or len(sent) < 6:
                     continue
                 seen.add(sent)
-                window = text[spans[max(i - 1, 0)][0] : spans[min(i + 1, len(spans) - 1)][1]]
-                named = window if query.is_list else sent  # one item of a list: its sentence or a neighbour names who
+                around = window(text, spans, i)
+                named = around if query.is_list else sent  # one item of a list: its sentence or a neighbour names who
                 if not all(any(a in with_title(named, hit).lower() for a in alts) for alts in required):
                     continue
                 if nouns and not any(noun in sent for noun in nouns):
                     continue
                 own = self.evidence.coverage(terms, with_title(sent, hit), dated)
-                near = self.evidence.coverage(terms, with_title(window, hit), dated)
+                near = self.evidence.coverage(terms, with_title(around, hit), dated)
                 cov = (1 - self.context_weight) * (own + near) / 2 + self.context_weight * context
                 if cov >= self.min_coverage and near >= self.min_own and self.evidence.fits(query, sent):
                     bonus = LIST_BONUS if self.evidence.enumerates(nouns, sent) else 0.0
