@@ -18,6 +18,7 @@ from pathlib import Path
 from rag.chunk import sentences
 from rag.query import analyze
 from rag.short import short_answer
+from rag.timeparse import absolutize
 
 from .train_select import answer_strings, norm, usable
 
@@ -61,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         table: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])  # (extractor, group) -> right, given, n
         shown = 0
         for row, sent in rows:
-            q = analyze(row["question"])
+            text = row["question"]
+            q = analyze(absolutize(text, row["as_of"]) if row.get("as_of") else text)  # as the pipeline reads it
             alts = answer_strings(row)[0]
             for ex, fn in extractors.items():
                 got = fn(q, sent)

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from .keyword import KeywordIndex, tagged, tokenize, words as keyword_words
 from .query import CJK, Query, english_words, glossed, names, translations
-from .short import asked_number, instances, named_kind, names_a_team
+from .short import YEAR_ASKED, asked_number, instances, named_kind, names_a_team
 from .temporal import IN_RANGE, far, fit
 from .timeparse import without_dates
 from .types import Hit
@@ -42,6 +42,7 @@ _TITLE = re.compile(
     r"(?:书记|市长|省长|县长|区长|局长|主任|司长|部长|厅长|处长|会长|院长|校长|总裁|总经理|董事长|主席|巡视员|秘书长|参事|"
     r"总工程师|教授|记者|通讯员|编辑|委员|副总裁|理事长|总监|先生|女士)[\u4e00-\u9fff]{2,3}"
 )
+_STATED_YEAR = re.compile(r"(?<![\d.,])((?:19|20)\d{2})(?![\d.,]\d|\s*[万亿千百人元名个%％件位家台辆吨次])")  # a year, not 2000人
 _LATIN = re.compile(r"[A-Za-z]{2,}")  # a name in Latin letters inside a Chinese question (EMNLP, NBA, iPhone)
 _PERSON_FLAGS = frozenset({"nr", "nrfg", "nrt", "nt"})  # jieba: person, foreign person, transliterated name, organisation
 _PLACE = re.compile(
@@ -154,6 +155,19 @@ class Evidence:
     def enumerates(nouns: tuple[str, ...], text: str) -> bool:
         """An enumeration closed by the noun asked for ('南京、南通…等6个城市'), or one named ('…工作会议' for 会议)."""
         return any(re.search(_ENUMERATION.pattern + _CLOSER + re.escape(n), text) or instances(n, text) for n in nouns)
+
+    @staticmethod
+    def other_year(query: Query, text: str) -> bool:
+        """``text`` dates what it says by years, none of them one the question asks about ('2020年世界环境日的主题…' for
+        '2022年的世界环境日主题'): another year's event, whatever words it shares. Not when a year is what is asked."""
+        if YEAR_ASKED.search(query.text):
+            return False
+        asked = set(query.years)
+        rng = query.range
+        if rng is not None and 1 < rng.start.year and rng.end.year < 9999:
+            asked |= set(range(rng.start.year, rng.end.year + 1))
+        stated = {int(y) for y in _STATED_YEAR.findall(text)} if asked else set()
+        return bool(stated) and not stated & asked
 
     @staticmethod
     def fits(query: Query, text: str) -> bool:

@@ -9,7 +9,11 @@ Two readings of the quote, tried in order:
    quote (jieba's name tags, date and number patterns) that the question does not already say; the one nearest
    to the question's words in the quote wins (the answer sits next to what the question asks about).
 
-``None`` when neither finds anything: the quote alone answers.
+3. **The report.** An untyped question ('…表现如何', '做了什么') over a dated report that neither reading fills: the
+   report's first clause past its dateline.
+
+Where a dateline opens the quote, the question's own dates anchor nothing (every report there starts with one).
+``None`` when nothing is found: the quote alone answers.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import re
 
 from .keyword import tagged
 from .query import CJK, Query
+from .timeparse import without_dates
 
 _WH = re.compile(
     r"(?:哪里|哪儿|哪些|哪一?(?:个|位|家|所|天|年|月|日|种|条|座|项|名|支|国|部|本|场|届|次|类|级|队)?|什么(?:时候|时间|地方|样的?)?|"
@@ -49,6 +54,10 @@ _ORG = re.compile(r"[\u4e00-\u9fff]{2,10}(?:有限公司|股份公司|公司|集
 _HELD_IN = re.compile(r"在([\u4e00-\u9fff]{2,8}?)(?:举行|举办|召开|开幕|揭幕|开赛|落幕|闭幕)")
 _ENUM_RUN = re.compile(r"[\u4e00-\u9fff·]{2,10}(?:、[\u4e00-\u9fff·]{2,10})+(?:(?:和|及|与)[\u4e00-\u9fff·]{2,10})?")
 _DOTTED = re.compile(r"[\u4e00-\u9fff]{1,6}(?:[·•・][\u4e00-\u9fff]{1,8})+")
+_SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏"
+             "吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武"
+             "戴莫孔向汤")  # the 100 commonest Chinese surnames
+_SURNAMED = re.compile(rf"[{_SURNAMES}][\u4e00-\u9fff]{{1,2}}")  # a gap that is a Chinese personal name
 _PERSON_TAGS = frozenset({"nr", "nrfg", "nrt"})
 _WIDEN_MAX = 4  # characters a short answer may grow by to end on whole words
 _ANCHOR_MIN = 2  # characters an anchor needs (one character matches anywhere)
@@ -141,11 +150,11 @@ def _short(query: Query, sentence: str) -> str | None:
             said = rx.search(sentence) if ask.search(q) else None
             if said and _trim(said.group(1)):
                 return _trim(said.group(1))
-    gap, near = cloze(q, sentence) if CJK.search(q) else (None, None)
+    gap, near = cloze(q, sentence, dates=query.answer_type == "date") if CJK.search(q) else (None, None)
     if gap and (query.answer_type is None or _fits(query.answer_type, gap) and asked_number(q, gap)):
         return _with_head(q, gap, sentence)
-    if query.answer_type is None and _HAPPENED.search(q):  # '发生了什么事件': the report's first clause past its dateline
-        return _first_event(sentence)
+    if query.answer_type is None and (_HAPPENED.search(q) or _OPENS_DATED.match(sentence)):
+        return _first_event(sentence)  # '发生了什么事件', or no gap in a dated report: its first clause past the dateline
     spans = typed_spans(query.answer_type, sentence, q)
     if not spans:
         return None
@@ -179,7 +188,7 @@ def _first_event(sentence: str) -> str | None:
     return _trim(clause) if 4 <= len(clause) <= 40 else None
 
 
-_YEAR_ASKED = re.compile(r"哪一?年|什么年份|几几年|\bwhat year\b|\bwhich year\b|\bin what year\b", re.I)
+YEAR_ASKED = re.compile(r"哪一?年|什么年份|几几年|\bwhat year\b|\bwhich year\b|\bin what year\b", re.I)
 _WHICH_NOUN = re.compile(r"(?:哪一?(?:个|家|所|支|位|类|种|座|部|款|项|只|名|条)?|什么)([\u4e00-\u9fff]{2,})")
 
 
@@ -203,28 +212,50 @@ def _with_head(question: str, gap: str, sentence: str) -> str:
     return clauses[-1] + head
 
 
-def cloze(question: str, sentence: str) -> tuple[str | None, int | None]:
+def cloze(question: str, sentence: str, dates: bool = True) -> tuple[str | None, int | None]:
     """What fills the question word's place in ``sentence`` (found between the question's words on each side of
-    it), and that place (a character offset in ``sentence``; ``None`` when neither side's words are found)."""
-    framed = frame(question, sentence)
+    it), and that place (a character offset in ``sentence``; ``None`` when neither side's words are found).
+
+    Without ``dates`` (not a when-question) and where a dateline opens the report, the question's dates are also
+    left out of its sides: every report there starts with a date, so it anchors little ('张帅在2021年6月2日哪个赛事…'
+    / '2021年6月2日凌晨，中国球员张帅在2021年法网公开赛…'). That reading wins when it frames a gap on both sides, or
+    when the one with the dates finds only a time of day ('凌晨') or nothing; a time of day alone is no answer."""
+    gap, at, both = _fill(frame(question, sentence), sentence)
+    if dates or not _OPENS_DATED.match(sentence) or (undated := without_dates(question)) == question:
+        return gap, at
+    alt, alt_at, alt_both = _fill(frame(undated, sentence), sentence)
+    if alt and (alt_both and not both or not gap or _TIME_ONLY.fullmatch(gap)):
+        return alt, alt_at
+    return (None, None) if gap and _TIME_ONLY.fullmatch(gap) else (gap, at)  # the rest of the dateline answers nothing
+
+
+def _fill(framed: tuple[int | None, int | None, str] | None, sentence: str) -> tuple[str | None, int | None, bool]:
+    """The gap a framing leaves in ``sentence``, its offset, and whether both sides framed it."""
     if framed is None:
-        return None, None
+        return None, None, False
     left, right, right_q = framed
     if left is not None and right is not None and 0 < right <= _GAP_MAX:
         gap = sentence[left : left + right]
+        gap = gap[m.end() :] if (m := _TIME_LEAD.match(gap)) and m.end() < len(gap) else gap  # '24日，刘连生' past '2021年4月'
         unit = re.match(_UNIT, sentence[left + right :])
         if re.search(r"\d\s*$", gap) and unit:  # '有多少次擒杀' / '共有136次擒杀': the count keeps its unit
             gap += unit.group(0)
-        return _trim(gap), left
+        return _trim(gap), left, True
     if left is not None and right == 0:  # 'X新增了多少Y' / 'X新增Y 76例': the answer follows Y
         after = _anchor(right_q, sentence[left:], suffix=False, longest=True)
         end = left + (after or 0)
-        return _trim(_clip(sentence[end : end + _OPEN_MAX], forward=True)), end
+        return _trim(_clip(sentence[end : end + _OPEN_MAX], forward=True)), end, False
     if left is not None:
-        return _trim(_clip(sentence[left : left + _OPEN_MAX], forward=True)), left
+        return _trim(_clip(sentence[left : left + _OPEN_MAX], forward=True)), left, False
     if right:  # no left side: ``right`` is where the right side starts in the whole sentence
-        return _trim(_clip(sentence[max(0, right - _OPEN_MAX) : right], forward=False)), right
-    return None, None
+        return _trim(_clip(sentence[max(0, right - _OPEN_MAX) : right], forward=False)), right, False
+    return None, None, False
+
+
+_OPENS_DATED = re.compile(r"(?:北京时间|当地时间)?\s*(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*日")
+_TIME_ONLY = re.compile(r"(?:凌晨|上午|中午|下午|晚上|晚间|早上|傍晚|夜间|当天|当日|\d{1,2}(?:时|点|:\d{2})|\d{1,2}\s*[日号]"
+                        r"|\d{1,2}\s*月)+")
+_TIME_LEAD = re.compile(rf"(?:{_TIME_ONLY.pattern})\s*[，,]\s*")  # the rest of a dateline, before the report
 
 
 def frame(question: str, sentence: str) -> tuple[int | None, int | None, str] | None:
@@ -292,7 +323,7 @@ def typed_spans(kind: str | None, sentence: str, question: str) -> list[tuple[st
     found: list[tuple[str, int]] = []
     if kind == "date":
         found = [(m.group(0).strip(), m.start()) for m in _DATE_SPAN.finditer(sentence)]
-        if not _YEAR_ASKED.search(question):  # '什么时候': a day or month before a bare year
+        if not YEAR_ASKED.search(question):  # '什么时候': a day or month before a bare year
             found = [f for f in found if not re.fullmatch(r"(?:19|20)\d{2}年?|[一二三四五六七八九十〇零]{2,4}年", f[0])] or found
     elif kind == "number":
         found = [(m.group(0).strip(), m.start()) for m in _NUMBER_SPAN.finditer(sentence)]
@@ -353,6 +384,8 @@ def _fits(kind: str, text: str) -> bool:
         return bool(_DATE_SPAN.search(text))
     if kind == "number":
         return bool(re.search(r"\d|[一二三四五六七八九十百千万亿两]", text))
+    if kind == "person" and _SURNAMED.fullmatch(text):  # '刘连生': jieba does not know every name
+        return True
     if kind in ("person", "organisation"):  # '由谁主持' / '…大会召开': a name, not the verb next to it
         return bool(typed_spans(kind, text, ""))
     return True

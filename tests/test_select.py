@@ -98,10 +98,30 @@ def test_the_city_list_is_the_short_answer(assistant) -> None:  # type: ignore[n
          None),  # the question's own name is not the winner
         ("Who won the women's singles U.S. Open in 2019?", "Bianca Andreescu won the US Open Women's Singles title.",
          "Bianca Andreescu"),
+        ("张伟在2021年6月2日哪个赛事中止步首轮？", "2021年6月2日凌晨，中国球员张伟在2021年温网女单首轮比赛中不敌对手，止步首轮。",
+         "2021年温网女单首轮比赛中不敌对手"),  # the dateline is no anchor: not '凌晨'
+        ("2022年3月谁被任命为杭州市市长？", "2022年3月8日，胡建平被任命为杭州市市长。", "胡建平"),  # a name jieba does not tag
+        ("2023年5月4日A股市场表现如何？", "2023年5月4日，沪深两市三大指数集体收涨，沪指涨0.8%。", "沪深两市三大指数集体收涨"),  # the report
+        ("A股市场表现如何？", "沪深两市三大指数集体收涨，沪指涨0.8%。", None),  # ... only past a dateline
     ],
 )
 def test_short_answer_spans(question: str, sentence: str, expected: str | None) -> None:
     assert short_answer(analyze(question), sentence) == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "other"),
+    [
+        ("2022年的世界环境日主题是什么？", "2020年世界环境日的主题是生物多样性。", True),  # another year's event
+        ("2022年的世界环境日主题是什么？", "2022年世界环境日的主题是“只有一个地球”。", False),
+        ("2022年的世界环境日主题是什么？", "世界环境日的主题是“只有一个地球”。", False),  # no year stated
+        ("2022年有多少人参加？", "共有2000人参加。", False),  # a count, not a year
+        ("世界环境日主题是什么？", "2020年世界环境日的主题是生物多样性。", False),  # no year asked
+        ("Who won the Maxwell Award in 2019?", "The 2018 Maxwell Award winner was Tua Tagovailoa.", True),
+    ],
+)
+def test_a_sentence_about_another_year(question: str, sentence: str, other: bool) -> None:
+    assert Evidence.other_year(analyze(question), sentence) is other
 
 
 def test_english_rendering_keeps_the_chinese() -> None:
