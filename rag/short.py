@@ -393,7 +393,7 @@ def _fits(kind: str, text: str) -> bool:
 
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
 _EN_SPANS = {
-    "date": re.compile(rf"\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|\b\d{{1,2}}\s+{_MONTH}(?:,?\s+\d{{4}})?"
+    "date": re.compile(rf"\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?!\d)(?:,?\s+\d{{4}})?|\b\d{{1,2}}\s+{_MONTH}(?:,?\s+\d{{4}})?"
                        rf"|\b{_MONTH}\s+\d{{4}}|\b(?:1[5-9]|20)\d{{2}}\b"),
     "number": re.compile(r"\$?\d[\d,.]*\s*(?:%|percent|million|billion|thousand|trillion|people|times|years?|days?|"
                          r"points?|games?|goals?|seconds?|minutes?|hours?|km|miles?|meters?)?|\b(?:one|two|three|four|five|six|"

@@ -103,6 +103,7 @@ def test_the_city_list_is_the_short_answer(assistant) -> None:  # type: ignore[n
         ("2022年3月谁被任命为杭州市市长？", "2022年3月8日，胡建平被任命为杭州市市长。", "胡建平"),  # a name jieba does not tag
         ("2023年5月4日A股市场表现如何？", "2023年5月4日，沪深两市三大指数集体收涨，沪指涨0.8%。", "沪深两市三大指数集体收涨"),  # the report
         ("A股市场表现如何？", "沪深两市三大指数集体收涨，沪指涨0.8%。", None),  # ... only past a dateline
+        ("When was the phone announced?", "The phone was announced in October 2020.", "October 2020"),  # not 'October 20'
     ],
 )
 def test_short_answer_spans(question: str, sentence: str, expected: str | None) -> None:
