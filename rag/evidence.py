@@ -9,7 +9,7 @@ from functools import lru_cache
 from .keyword import KeywordIndex, tagged, tokenize, words as keyword_words
 from .query import CJK, Query, english_words, glossed, names, translations
 from .short import YEAR_ASKED, asked_number, instances, named_kind, names_a_team
-from .temporal import IN_RANGE, far, fit
+from .temporal import IN_RANGE, far, fit, states_far
 from .timeparse import without_dates
 from .types import Hit
 
@@ -155,6 +155,18 @@ class Evidence:
     def enumerates(nouns: tuple[str, ...], text: str) -> bool:
         """An enumeration closed by the noun asked for ('南京、南通…等6个城市'), or one named ('…工作会议' for 会议)."""
         return any(re.search(_ENUMERATION.pattern + _CLOSER + re.escape(n), text) or instances(n, text) for n in nouns)
+
+    @staticmethod
+    def elsewhen(query: Query, sentence: str, hit: Hit) -> bool:
+        """The sentence is about another time than the question asks: only other years (``other_year``), or days
+        stated in it as precisely as an asked day, week or month and none of them near it (``temporal.states_far``;
+        relative ranges too, since the sentence states the date itself)."""
+        if Evidence.other_year(query, sentence):
+            return True
+        rng = query.range
+        if rng is None or (rng.end - rng.start).days > SHORT_RANGE_DAYS:
+            return False
+        return states_far(sentence, hit.chunk.date, rng)
 
     @staticmethod
     def other_year(query: Query, text: str) -> bool:

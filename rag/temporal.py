@@ -218,6 +218,13 @@ def far(hit: Hit, rng: DateRange) -> bool:
     return bool(dates) and min(_distance(d, _span(rng)) for d in dates) > _slack(rng)
 
 
+def states_far(text: str, article_date: str | None, rng: DateRange) -> bool:
+    """``text`` itself states dates as precise as ``rng`` (or a month), and none is in or near it."""
+    widest = max((rng.end - rng.start).days, 30)
+    dates = [(r.start, r.end) for r in stated_dates(text, article_date) if (r.end - r.start).days <= widest]
+    return bool(dates) and min(_distance(d, _span(rng)) for d in dates) > _slack(rng)
+
+
 def boost(hits: list[Hit], rng: DateRange | None) -> list[Hit]:
     """``hits`` re-scored by how their dates fit the question's range, best first (no range: unchanged)."""
     if rng is None or not hits:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -11,9 +12,11 @@ import pytest
 from rag.cite import supported_short
 from rag.evidence import Evidence
 from rag.names import english, lookup
-from rag.query import analyze
+from rag.query import Query, analyze
 from rag.select import CANDIDATES, FEATURES, Selector, Trees, default_selector, featurize
 from rag.short import short_answer
+from rag.timeparse import absolutize, question_range
+from rag.types import Chunk, Hit
 
 from .conftest import CITIES
 
@@ -123,6 +126,24 @@ def test_short_answer_spans(question: str, sentence: str, expected: str | None) 
 )
 def test_a_sentence_about_another_year(question: str, sentence: str, other: bool) -> None:
     assert Evidence.other_year(analyze(question), sentence) is other
+
+
+def test_a_sentence_about_another_day() -> None:
+    def asked(question: str, as_of: str = "2024-11-12") -> Query:
+        return dataclasses.replace(analyze(absolutize(question, as_of)), range=question_range(question, as_of))
+
+    def hit(text: str, date: str | None = None) -> Hit:
+        return Hit(Chunk("a#0", "a", text, 0, len(text), None, date), 1.0)
+
+    q = asked("截至2020年12月13日，美国累计有多少确诊病例？")  # an open span: no day to be near
+    assert not Evidence.elsewhen(q, "截至2020年6月28日，美国累计确诊2539544例。", hit("…"))
+    q = asked("2020年12月13日美国新增了多少确诊病例？")
+    assert Evidence.elsewhen(q, "2020年6月28日，美国新增确诊病例39125例。", hit("…", "2020-06-28"))
+    assert not Evidence.elsewhen(q, "2020年12月13日，美国新增确诊病例20万例。", hit("…", "2020-12-13"))
+    assert not Evidence.elsewhen(q, "美国新增确诊病例20万例。", hit("…", "2020-06-28"))  # states no day
+    q = asked("五年前5月俄克拉荷马州哪里遭遇了龙卷风袭击？")  # relative: May 2019
+    assert Evidence.elsewhen(q, "2019年11月18日，俄克拉荷马州一家商店发生枪击。", hit("…", "2019-11-18"))
+    assert not Evidence.elsewhen(q, "2019年5月25日，龙卷风袭击俄克拉荷马州埃尔雷诺。", hit("…", "2019-05-25"))
 
 
 def test_english_rendering_keeps_the_chinese() -> None:

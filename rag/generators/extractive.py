@@ -170,7 +170,7 @@ class ExtractiveGenerator:
                     around = with_title(window(text, spans, i), hit).lower()
                     named.append(all(any(a in around for a in alts) for alts in required)
                                  and (query.answer_type not in SIMILAR_TYPED[query.lang] or self.evidence.fits(query, sent))
-                                 and not self.evidence.other_year(query, sent))
+                                 and not self.evidence.elsewhen(query, sent, hit))
         if len(cands) < 3:  # too few to tell a standout from the rest
             return []
         qv, sv = self.embed([query.text], texts)
@@ -209,7 +209,7 @@ class ExtractiveGenerator:
                 near = self.evidence.coverage(terms, with_title(around, hit), dated)
                 cov = (1 - self.context_weight) * (own + near) / 2 + self.context_weight * context
                 if (cov >= self.min_coverage and near >= self.min_own and self.evidence.fits(query, sent)
-                        and not self.evidence.other_year(query, sent)):
+                        and not self.evidence.elsewhen(query, sent, hit)):
                     bonus = LIST_BONUS if self.evidence.enumerates(nouns, sent) else 0.0
                     scored.append(Scored(n, s, e, cov + bonus - 0.01 * n))
         if not scored:
