@@ -91,9 +91,13 @@ def test_english_questions_over_english_text(ingest_real, tmp_path) -> None:  # 
     (folder / "tennis.txt").write_text("Simona Halep won the ladies' singles title at Wimbledon in 2019.", encoding="utf-8")
     (folder / "nobel.txt").write_text("The 2021 Nobel Prize in Literature was awarded to Abdulrazak Gurnah.", encoding="utf-8")
     (folder / "nobel_zh.txt").write_text("2021年诺贝尔文学奖揭晓。", encoding="utf-8")  # puts 诺贝尔 in the vocabulary
+    final = "The 2019 US Open Women's Singles Final was won in straight sets, the organisers said."
+    (folder / "open.txt").write_text(final, encoding="utf-8")
     a = Assistant.load(ingest_real(folder))
     answer = a.ask("When was the game launched?")
     assert not answer.refused and answer.text.startswith("Answer: May 15, 2012") and "\nFrom the archive:\n" in answer.text
+    assert a.ask("What is the launch date of the game?").text.startswith("Answer: May 15, 2012")  # a date asked for
+    assert a.ask("Who won the women's singles US Open in 2019?").refused  # a quote that names no winner
     assert [c.doc_id for c in answer.citations] == ["game.txt"]
     # a name the question shares with Chinese articles ("Nobel" / 诺贝尔) may be met in English too
     answer = a.ask("Who was awarded the 2021 Nobel Prize in Literature?")

@@ -244,6 +244,8 @@ class ExtractiveGenerator:
             return
         quotes = [(x.n, x.text(passages)) for x in chosen]
         parts = [] if chosen[0].similar and _cross(query, passages) else self._short_parts(query, quotes, passages)
+        if not parts and query.lang == "en" and query.answer_type and not CJK.search(quotes[0][1]):
+            return  # an English quote from which no answer of the kind asked can be read (a who with no name) is no answer
         if parts:
             shown = [(english(s) if query.lang == "en" and CJK.search(s) else s, n) for s, n in parts]  # for an English reader
             cited = ("; " if query.lang == "en" else "；").join(f"{s} [{n}]" if query.lang == "en" else f"{s}[{n}]" for s, n in shown)
