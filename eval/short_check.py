@@ -55,8 +55,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--suite", type=Path, default=Path("../shared/evalsets"))
     p.add_argument("--sets", default="news_public,reading,chronoqa")
     p.add_argument("--show", type=int, default=0, help="print this many misses per set")
+    p.add_argument("--dump", type=Path, default=None, help="write each question's short answer and whether it is right (JSONL)")
+    p.add_argument("--kind", default=None, help="show only misses of this kind (date, number, person, place, list, untyped)")
     args = p.parse_args(argv)
     extractors = {"now": short_answer}
+    dump = args.dump.open("w", encoding="utf-8") if args.dump else None
     for name in args.sets.split(","):
         rows = oracle_rows(args.suite / name)
         table: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])  # (extractor, group) -> right, given, n
@@ -73,9 +76,12 @@ def main(argv: list[str] | None = None) -> int:
                     t[0] += right
                     t[1] += bool(got)
                     t[2] += 1
-                if ex == "now" and not right and shown < args.show:
+                if dump:
+                    dump.write(json.dumps({"set": name, "question": text, "got": got, "right": right, "kind": kind(q)},
+                                          ensure_ascii=False) + "\n")
+                if ex == "now" and not right and shown < args.show and args.kind in (None, kind(q)):
                     shown += 1
-                    print(f"  MISS {row['question']} | gold {alts[:2]} | got {got!r} | {sent[:90]}")
+                    print(f"  MISS {row['question']} | gold {alts[:2]} | got {got!r} | {sent[:160]}")
         print(f"## {name}: {len(rows)} questions with a gold sentence")
         for g in sorted({g for _, g in table}, key=lambda g: (g != "all", g)):
             cells = [f"{ex} {table[(ex, g)][0] / table[(ex, g)][2]:.3f} (given {table[(ex, g)][1] / table[(ex, g)][2]:.2f})"

@@ -333,7 +333,7 @@ def typed_spans(kind: str | None, sentence: str, question: str) -> list[tuple[st
         found = _teams(sentence)
     elif kind == "person":
         found = [(m.group(0), m.start()) for m in _DOTTED.finditer(sentence)]  # '卡万·肖特'
-        found += _tagged_spans(sentence, _PERSON_TAGS) or [(m.group(1), m.start(1)) for m in _TITLE.finditer(sentence)]
+        found += _person_spans(sentence) or [(m.group(1), m.start(1)) for m in _TITLE.finditer(sentence)]
         found = [f for f in found if not any(f != g and f[0] in g[0] and g[1] <= f[1] < g[1] + len(g[0]) for g in found)]
     elif kind == "organisation":
         found = [(m.group(0), m.start()) for m in _ORG.finditer(sentence)] + _tagged_spans(sentence, {"nt"})
@@ -352,6 +352,57 @@ def _word_spans(sentence: str) -> list[tuple[str, str, int]]:
         out.append((word, flag, at))
         at += len(word)
     return out
+
+
+def _person_spans(sentence: str) -> list[tuple[str, int]]:
+    """Names of people as jieba tags them, whole: the pieces of one name joined ('萨姆索' + '诺娃', '冯德' + '莱恩'), and
+    a name jieba cut one character short taken with it ('高启' + '强', '岸' + '田文雄'; '王' + '海' + '鸰'): characters
+    next to the name that are no function word (``_NOT_NAME``)."""
+    words = _word_spans(sentence)
+    out: list[tuple[str, int]] = []
+    i = 0
+    while i < len(words):
+        if words[i][1] not in _PERSON_TAGS:
+            i += 1
+            continue
+        j = i + 1
+        while j < len(words) and words[j][1] in _PERSON_TAGS and words[j][2] == words[j - 1][2] + len(words[j - 1][0]):
+            j += 1
+        start, end = words[i][2], words[j - 1][2] + len(words[j - 1][0])
+        if end - start == 1:  # a surname jieba left alone ('王' '海' '鸰', '肖' '晨曦'): a Chinese name of three
+            while j < len(words) and _part(words[j], end, 3 - (end - start)):
+                end += len(words[j][0])
+                j += 1
+        else:
+            if i and _part(words[i - 1], start, 1, after=False) and end - start + 1 <= _NAME_MAX:
+                start -= 1
+            if j < len(words) and _part(words[j], end, 1, flags=_NAME_END_FLAGS) and end - start + 1 <= _NAME_MAX:
+                end += 1
+        if end - start > 1:
+            out.append((sentence[start:end], start))
+        i = j
+    joined: list[tuple[str, int]] = []
+    for name, at in out:  # '石龙和肖晨曦': names joined in the text are one answer
+        if joined and sentence[joined[-1][1] + len(joined[-1][0]) : at] in _JOINS:
+            joined[-1] = (sentence[joined[-1][1] : at + len(name)], joined[-1][1])
+        else:
+            joined.append((name, at))
+    return joined
+
+
+def _part(word: tuple[str, str, int], at: int, most: int, after: bool = True, flags: frozenset[str] | None = None) -> bool:
+    """``word`` (at most ``most`` characters) is right next to a name (after it, or before) and can belong to it."""
+    text, flag, ws = word
+    touches = ws == at if after else ws + len(text) == at
+    return (touches and len(text) <= most and bool(CJK.fullmatch(text[0])) and flag in (flags or _NAME_PART_FLAGS)
+            and not any(c in _NOT_NAME for c in text))
+
+
+_JOINS = ("和", "与", "及", "、")
+_NAME_MAX = 5  # characters in a name taken whole (transliterated ones are longer, and keep their '·')
+_NAME_PART_FLAGS = frozenset({"n", "ng", "nr", "nrt", "ns", "a", "vg", "zg", "j"})  # what jieba tags a cut-off character
+_NAME_END_FLAGS = _NAME_PART_FLAGS - {"n", "ng"}  # after a whole name a noun is more often the next word ('籍', '肘')
+_NOT_NAME = frozenset("的地得了着过在和与及或是被把将由对从向为等也都又就才曾已于以说称到去来让给上下中里外前后年月日时人们家")
 
 
 def _tagged_spans(sentence: str, flags: set[str] | frozenset[str]) -> list[tuple[str, int]]:

@@ -107,6 +107,9 @@ def test_the_city_list_is_the_short_answer(assistant) -> None:  # type: ignore[n
         ("2023年5月4日A股市场表现如何？", "2023年5月4日，沪深两市三大指数集体收涨，沪指涨0.8%。", "沪深两市三大指数集体收涨"),  # the report
         ("A股市场表现如何？", "沪深两市三大指数集体收涨，沪指涨0.8%。", None),  # ... only past a dateline
         ("When was the phone announced?", "The phone was announced in October 2020.", "October 2020"),  # not 'October 20'
+        ("谁是冬奥会第一棒火炬手？", "第一棒火炬手罗致焕曾在1963年夺得世界冠军。", "罗致焕"),  # jieba cuts '罗致' + '焕'
+        ("2022年克利夫兰站女单冠军是谁？", "2022年克利夫兰网球公开赛，萨姆索诺娃夺得女单冠军。", "萨姆索诺娃"),  # '萨姆索' + '诺娃'
+        ("谁获得了A组冠军？", "A组冠军由武汉艺术学校石龙和肖晨曦两名选手获得。", "石龙和肖晨曦"),  # two names, one answer
     ],
 )
 def test_short_answer_spans(question: str, sentence: str, expected: str | None) -> None:
