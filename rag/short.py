@@ -188,6 +188,7 @@ def _first_event(sentence: str) -> str | None:
     return _trim(clause) if 4 <= len(clause) <= 40 else None
 
 
+_CLOSING = {"》": "《", "」": "「", "”": "“", "』": "『"}  # a closing mark and its opening one
 YEAR_ASKED = re.compile(r"哪一?年|什么年份|几几年|\bwhat year\b|\bwhich year\b|\bin what year\b", re.I)
 _WHICH_NOUN = re.compile(r"(?:哪一?(?:个|家|所|支|位|类|种|座|部|款|项|只|名|条)?|什么)([\u4e00-\u9fff]{2,})")
 
@@ -204,8 +205,12 @@ def _with_head(question: str, gap: str, sentence: str) -> str:
     if not noun:
         return gap
     after = sentence[at + len(gap) :]
+    if after[:1] in _CLOSING and at and sentence[at - 1] == _CLOSING[after[0]]:  # '《壬寅年》特种邮票': the title whole
+        gap, after = sentence[at - 1 : at + len(gap) + 1], after[1:]
     full = m.group(1) if after.startswith(m.group(1)) else None
     head = full or next((h for h in (noun, noun[:2]) if len(h) >= 2 and after.startswith(h)), None)
+    if head is None and len(noun) >= 2 and after.startswith(noun[-1]):  # '哪个地铁站' / '新荣' + '站': the head character
+        head = noun[-1]
     clauses = re.split(r"[，,。；;：:]", gap)  # an enumeration ('甲、乙') stays whole
     if head is None or (full is None and len(clauses) > 1):  # only the whole noun is trusted across a clause break
         return gap

@@ -110,6 +110,8 @@ def test_the_city_list_is_the_short_answer(assistant) -> None:  # type: ignore[n
         ("谁是冬奥会第一棒火炬手？", "第一棒火炬手罗致焕曾在1963年夺得世界冠军。", "罗致焕"),  # jieba cuts '罗致' + '焕'
         ("2022年克利夫兰站女单冠军是谁？", "2022年克利夫兰网球公开赛，萨姆索诺娃夺得女单冠军。", "萨姆索诺娃"),  # '萨姆索' + '诺娃'
         ("谁获得了A组冠军？", "A组冠军由武汉艺术学校石龙和肖晨曦两名选手获得。", "石龙和肖晨曦"),  # two names, one answer
+        ("中国邮政发行了什么特种邮票？", "2022年1月5日，中国邮政发行了《壬寅年》特种邮票。", "《壬寅年》特种邮票"),  # title + noun
+        ("一号线哪个地铁站发生了小孩误入轨道的事件？", "武汉轨道交通一号线新荣站发生了小孩误入轨道的事件。", "新荣站"),  # head 站
     ],
 )
 def test_short_answer_spans(question: str, sentence: str, expected: str | None) -> None:
