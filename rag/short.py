@@ -150,6 +150,8 @@ def _short(query: Query, sentence: str) -> str | None:
             said = rx.search(sentence) if ask.search(q) else None
             if said and _trim(said.group(1)):
                 return _trim(said.group(1))
+    if CJK.search(q) and (played := match_answer(q, sentence)):
+        return played
     gap, near = cloze(q, sentence, dates=query.answer_type == "date") if CJK.search(q) else (None, None)
     if gap and (query.answer_type is None or _fits(query.answer_type, gap) and asked_number(q, gap)):
         return _with_head(q, gap, sentence)
@@ -179,6 +181,51 @@ _TEAM_CUT = re.compile(r"不敌|战胜|击败|打败|负于|输给|对阵|迎战
 _HAPPENED = re.compile(r"发生了?什么")
 _DATELINE = re.compile(r"^(?:(?:北京时间|当地时间)?\s*(?:\d{4}年)?(?:\d{1,2}月)?(?:\d{1,2}日)?(?:\d{1,2}(?:时|点)(?:\d{1,2}分)?)?"
                        r"(?:凌晨|上午|中午|下午|晚上|晚间|早上|傍晚|夜间)?(?:\d{1,2}(?:时|点)(?:\d{1,2}分)?)?)\s*[，,]?\s*")
+
+
+_SCORE = r"\d{1,3}\s*[-–:：∶比]\s*\d{1,3}(?:\s*/\s*\d{1,2}\s*[-–]\s*\d{1,2})*(?:\s*[（(]\d{1,2}[)）])?"
+_WON = r"爆冷击败|爆冷战胜|逆转取胜|逆转战胜|取胜|战胜|击败|打败|淘汰|大胜|险胜|小胜|力克|横扫|完胜|逆转|绝杀|狂胜|零封"
+_LOST = r"不敌|负于|输给|惜败于?|败给|落败"
+_DREW = r"战平|逼平|打平|握手言和"
+_PLAYED = re.compile(rf"(?:以\s*)?(?P<score>{_SCORE})?\s*(?:的比分)?\s*(?P<verb>{_WON}|{_LOST}|{_DREW})"
+                     rf"(?P<obj>[^\s，,。；;！!？?（(、]{{0,12}}?)(?=[，,。；;！!？?（(、]|$|晋级|取得|获得|结束|实现|锁定|挺进|进入|收获|遭遇|夺得)")
+_RESULT_Q = re.compile(r"比赛结果|(?:的|赛)结果(?:是什么|如何|怎样)|(?:比赛|赛)?成绩(?:是什么|如何)|战果|胜负")
+_SCORE_Q = re.compile(r"(?:什么|怎样的|多少的?)比分|比分是(?:多少|什么)")
+_SIDE_Q = re.compile(r"(?:哪|什么)(?:一|个|支|家|国|只)*(?:球队|队伍|队|战队|国家|俱乐部|对手)|对手是谁|对手是哪"
+                     r"|(?:战胜|击败|打败|淘汰|输给|负于|对阵|迎战|赢得?了?|赢)了?(?:谁|哪)")
+_SUBJECT_CUT = re.compile(r"(?:在主场|在客场|主场|客场|在|以|的比分)+$")
+
+
+def match_answer(question: str, sentence: str) -> str | None:
+    """A match report read for what a question about a match asks ('3-1战胜深圳队'): its result (score, verb and
+    opponent, with the side named first when it is short), its score, or the side the question does not name (the
+    opponent of '战胜了哪支球队', the winner of '哪支球队战胜了伊萨奇巴希'); ``None`` when it is no such question or
+    the sentence reports no match."""
+    result, score, side = _RESULT_Q.search(question), _SCORE_Q.search(question), _SIDE_Q.search(question)
+    if not (result or score or side):
+        return None
+    for clause in re.split(r"[，,；;。！!]", sentence):
+        m = _PLAYED.search(clause)
+        if not m or not (m.group("score") or m.group("obj")):
+            continue
+        subject = _SUBJECT_CUT.sub("", clause[: m.start()]).strip()
+        obj = m.group("obj").strip().removeprefix("了")
+        if score:
+            if m.group("score"):
+                return m.group("score").strip()
+            continue
+        if result:
+            said = clause[m.start("score") if m.group("score") else m.start("verb") : m.end("obj")].strip()
+            if 2 <= len(subject) <= 6:
+                return subject + said
+            met = re.search(r"[与和同][^与和同在以]{1,8}$", subject)  # '与韩国1比1战平': the other side before the score
+            return met.group(0) + said if met and not obj else said
+        named = [bool(x) and (x in question or any(x[i : i + 3] in question for i in range(len(x) - 2))) for x in (subject, obj)]
+        if obj and not named[1]:
+            return obj
+        if named[1] and subject and not named[0] and len(subject) <= 12:
+            return subject
+    return None
 
 
 def _first_event(sentence: str) -> str | None:
