@@ -152,6 +152,15 @@ def _short(query: Query, sentence: str) -> str | None:
                 return _trim(said.group(1))
     if CJK.search(q) and (played := match_answer(q, sentence)):
         return played
+    keyed = _KEYWORD_KIND.get(m.group(1) if (m := _KEYWORD_Q.search(q)) else "")
+    if query.answer_type is None and keyed and not _WH.search(q):  # '2023年温网女单亚军': a name asked with no question word
+        spans = typed_spans(keyed, sentence, q) or (_teams(sentence) if keyed == "person" else [])
+        spans = [(t, at) for t, at in spans if t not in q]
+        if spans:
+            if m and m.group(1) in sentence:
+                return _by_noun(spans, sentence, m.group(1), before=keyed == "person")
+            pieces = _pieces(" ".join((q, *query.expansions)))
+            return min(spans, key=lambda s: (_distance(s, sentence, pieces), s[1]))[0]
     gap, near = cloze(q, sentence, dates=query.answer_type == "date") if CJK.search(q) else (None, None)
     if gap and (query.answer_type is None or _fits(query.answer_type, gap) and asked_number(q, gap)):
         return _with_head(q, gap, sentence)
@@ -194,6 +203,31 @@ _SCORE_Q = re.compile(r"(?:什么|怎样的|多少的?)比分|比分是(?:多少
 _SIDE_Q = re.compile(r"(?:哪|什么)(?:一|个|支|家|国|只)*(?:球队|队伍|队|战队|国家|俱乐部|对手)|对手是谁|对手是哪"
                      r"|(?:战胜|击败|打败|淘汰|输给|负于|对阵|迎战|赢得?了?|赢)了?(?:谁|哪)")
 _SUBJECT_CUT = re.compile(r"(?:在主场|在客场|主场|客场|在|以|的比分)+$")
+
+
+_KEYWORD_NOUNS = {  # a question that is a noun phrase ending in one of these asks for that kind ('2022年我国机动车保有量')
+    "person": "冠军|亚军|季军|主教练|教练|导演|编剧|作者|主演|得主|发言人|董事长|总裁|市长|省长|总统|首相|总理",
+    "number": "保有量|发送量|总奖金|奖金|票房|震级|病例数|人数|总额|金额|市值|销量|产量|排名|名次",
+}
+_KEYWORD_Q = re.compile(rf"(?<!票房)({'|'.join(_KEYWORD_NOUNS.values())})[?？]?\s*$")
+_KEYWORD_KIND = {noun: kind for kind, nouns in _KEYWORD_NOUNS.items() for noun in nouns.split("|")}
+
+
+def _by_noun(spans: list[tuple[str, int]], sentence: str, noun: str, before: bool) -> str:
+    """The span that goes with ``noun`` in ``sentence``: in its clause, on the side a name (``before``: '陈雨菲获得女单冠军')
+    or a figure ('保有量达320万辆') sits, nearest; else the nearest anywhere."""
+    places = [m.start() for m in re.finditer(re.escape(noun), sentence)]
+
+    def rank(span: tuple[str, int]) -> tuple[bool, bool, int]:
+        text, at = span
+        best = (True, True, len(sentence))
+        for p in places:
+            lo, hi = (at + len(text), p) if at < p else (p + len(noun), at)
+            apart = bool(re.search(r"[，,。；;！!？?]", sentence[lo:hi]))
+            best = min(best, (apart, (at < p) != before, max(hi - lo, 0)))
+        return best
+
+    return min(spans, key=rank)[0]
 
 
 def match_answer(question: str, sentence: str) -> str | None:
@@ -380,6 +414,8 @@ def typed_spans(kind: str | None, sentence: str, question: str) -> list[tuple[st
     elif kind == "number":
         found = [(m.group(0).strip(), m.start()) for m in _NUMBER_SPAN.finditer(sentence)]
         found = [s for s in found if not re.fullmatch(r"(?:19|20)\d{2}年?", s[0])] or found
+        found = [s for s in found if not (re.search(r"\d$", s[0]) and re.match(r"\s*(?:时|点(?!\d)|分(?!之))",
+                                                                          sentence[s[1] + len(s[0]) :]))] or found  # '0—24时'
         found = [s for s in found if asked_number(question, s[0])] or found  # a price or a rate asked: that kind first
     elif kind == "person" and _VERSUS.search(question) and _TEAM.search(sentence):  # '对手是谁': a team
         found = _teams(sentence)

@@ -118,6 +118,9 @@ def test_the_city_list_is_the_short_answer(assistant) -> None:  # type: ignore[n
         ("哪支球队在半决赛中战胜了伊萨奇巴希？", "2024年3月21日凌晨，女排冠军联赛半决赛中，意大利科内利亚诺女排客场3-1战胜"
          "土耳其伊萨奇巴希，晋级决赛。", "意大利科内利亚诺女排"),  # the side the question does not name
         ("森林狼队对阵哪支球队并取得胜利？", "2020年2月9日，森林狼主场以142-115爆冷击败快船，结束13连败。", "快船"),
+        ("2024年某市汽车保有量", "截至2024年底，该市汽车保有量达320万辆，其中新能源汽车45万辆。", "320万辆"),  # no question word
+        ("2021年全国羽毛球锦标赛女单冠军", "本届锦标赛上，陈雨菲获得女单冠军，何冰娇获得亚军。", "陈雨菲"),  # the name before the title
+        ("1月5日全国新增确诊病例数？", "1月5日0—24时，31个省报告新增确诊病例189例。", "189例"),  # not the hours
     ],
 )
 def test_short_answer_spans(question: str, sentence: str, expected: str | None) -> None:
