@@ -163,7 +163,7 @@ def _short(query: Query, sentence: str) -> str | None:
             return min(spans, key=lambda s: (_distance(s, sentence, pieces), s[1]))[0]
     gap, near = cloze(q, sentence, dates=query.answer_type == "date") if CJK.search(q) else (None, None)
     if gap and (query.answer_type is None or _fits(query.answer_type, gap) and asked_number(q, gap)):
-        return _with_head(q, gap, sentence)
+        return _with_unit(q, gap, sentence) if query.answer_type == "number" else _with_head(q, gap, sentence)
     if query.answer_type is None and (_HAPPENED.search(q) or _OPENS_DATED.match(sentence)):
         return _first_event(sentence)  # '发生了什么事件', or no gap in a dated report: its first clause past the dateline
     spans = typed_spans(query.answer_type, sentence, q)
@@ -272,6 +272,31 @@ def _first_event(sentence: str) -> str | None:
 _CLOSING = {"》": "《", "」": "「", "”": "“", "』": "『"}  # a closing mark and its opening one
 YEAR_ASKED = re.compile(r"哪一?年|什么年份|几几年|\bwhat year\b|\bwhich year\b|\bin what year\b", re.I)
 _WHICH_NOUN = re.compile(r"(?:哪一?(?:个|家|所|支|位|类|种|座|部|款|项|只|名|条)?|什么)([\u4e00-\u9fff]{2,})")
+
+
+def _with_unit(question: str, gap: str, sentence: str) -> str:
+    """A count read from a gap ends with what the question counts, where the quote goes on with it ('多少架高台' / '19'
+    + '架高台'; '多少亿元人民币的债券' / '60' + '亿元人民币'), then the count alone kept from the gap ('成功发行了60' ->
+    '60'); else the gap as it is ('同比增长超30倍')."""
+    wh = _WH.search(question)
+    at = sentence.find(gap)
+    last = ([None, *_NUMBER_SPAN.finditer(gap)])[-1]
+    if not wh or at < 0 or last is None or last.end() != len(gap):
+        return gap
+    lead = re.search(r"(?:第|\d+\s*[至到~～\-—–])\s*$", gap[: last.start()])  # '第29个', '16至20对'
+    count = gap[lead.start() if lead else last.start() :].strip()
+    after = sentence[at + len(gap) :]
+    asked = question[wh.end() :]
+    for rest in (asked, asked[1:]):  # '多少个基点' / '25个' + '基点'
+        size = next((i for i, (a, b) in enumerate(zip(rest, after)) if a != b), min(len(rest), len(after)))
+        noun, bare = "", bool(re.search(r"[\d一二三四五六七八九十两]\s*$", gap))
+        for word, flag in tagged(re.split(r"的|[，,。；;？?]", rest[:size])[0]):
+            if flag[:1] in "vpduc" and flag != "vn" and (noun or not bare):  # the noun counted, not what is said of
+                break  # it ('中管干部' / '被查处'); after a bare number its measure word, however jieba tags it ('1' + '例')
+            noun += word
+        if noun and CJK.search(noun):
+            return count + noun
+    return gap
 
 
 def _with_head(question: str, gap: str, sentence: str) -> str:

@@ -166,9 +166,10 @@ def _topic(question: str, rng: DateRange | None) -> str:
 
 @lru_cache(maxsize=65536)
 def stated_dates(text: str, article_date: str | None) -> tuple[DateRange, ...]:
-    """Dates a passage states, resolved against its article's date ('3日', '昨天' need it); explicit ones always."""
+    """Dates a passage states, resolved against its article's date ('3日', '昨天' need it; an article dated by month
+    only counts from its last day, so '7月28日' in a July article is that July); explicit ones always."""
     base = iso_span(article_date)
-    ranges = resolve(text, base[0] if base else None)
+    ranges = resolve(text, base[1] if base else None)
     return tuple(r for r in ranges if base or not r.relative)
 
 
