@@ -152,15 +152,8 @@ def _short(query: Query, sentence: str) -> str | None:
                 return _trim(said.group(1))
     if CJK.search(q) and (played := match_answer(q, sentence)):
         return played
-    keyed = _KEYWORD_KIND.get(m.group(1) if (m := _KEYWORD_Q.search(q)) else "")
-    if query.answer_type is None and keyed and not _WH.search(q):  # '2023年温网女单亚军': a name asked with no question word
-        spans = typed_spans(keyed, sentence, q) or (_teams(sentence) if keyed == "person" else [])
-        spans = [(t, at) for t, at in spans if t not in q]
-        if spans:
-            if m and m.group(1) in sentence:
-                return _by_noun(spans, sentence, m.group(1), before=keyed == "person")
-            pieces = _pieces(" ".join((q, *query.expansions)))
-            return min(spans, key=lambda s: (_distance(s, sentence, pieces), s[1]))[0]
+    if query.answer_type is None and (keyed := _keyword_answer(query, sentence)):  # '2023年温网女单亚军'
+        return keyed
     gap, near = cloze(q, sentence, dates=query.answer_type == "date") if CJK.search(q) else (None, None)
     if gap and (query.answer_type is None or _fits(query.answer_type, gap) and asked_number(q, gap)):
         return _with_unit(q, gap, sentence) if query.answer_type == "number" else _with_head(q, gap, sentence)
@@ -169,10 +162,31 @@ def _short(query: Query, sentence: str) -> str | None:
     spans = typed_spans(query.answer_type, sentence, q)
     if not spans:
         return None
-    pieces = _pieces(" ".join((q, *query.expansions)))
     if near is not None:  # the question word's place in the quote
         return min(spans, key=lambda s: (abs(s[1] - near), s[1]))[0]
+    return _nearest(query, spans, sentence)
+
+
+def _nearest(query: Query, spans: list[tuple[str, int]], sentence: str) -> str:
+    """The span nearest to the question's words (or its expansions') in ``sentence``, the first on a tie."""
+    pieces = _pieces(" ".join((query.text, *query.expansions)))
     return min(spans, key=lambda s: (_distance(s, sentence, pieces), s[1]))[0]
+
+
+def _keyword_answer(query: Query, sentence: str) -> str | None:
+    """A question that is a noun phrase with no question word, ending in a role or a quantity (``_KEYWORD_NOUNS``):
+    the name or figure that goes with that noun in ``sentence`` (``_by_noun``), else the one nearest the question's
+    words; ``None`` for any other question."""
+    q = query.text
+    m = _KEYWORD_Q.search(q)
+    if not m or _WH.search(q):
+        return None
+    noun, kind = m.group(1), _KEYWORD_KIND[m.group(1)]
+    spans = typed_spans(kind, sentence, q) or (_teams(sentence) if kind == "person" else [])
+    spans = [(t, at) for t, at in spans if t not in q]
+    if not spans:
+        return None
+    return _by_noun(spans, sentence, noun, before=kind == "person") if noun in sentence else _nearest(query, spans, sentence)
 
 
 RATE_Q = re.compile(r"(?:\D率|比重|占比|增速|增幅|涨幅|跌幅|降幅)(?:是|为|达到?了?|约|提高了?|下降了?|上升了?|增长了?|降低了?|"
@@ -287,9 +301,10 @@ def _with_unit(question: str, gap: str, sentence: str) -> str:
     count = gap[lead.start() if lead else last.start() :].strip()
     after = sentence[at + len(gap) :]
     asked = question[wh.end() :]
+    bare = bool(re.search(r"[\d一二三四五六七八九十两]\s*$", gap))
     for rest in (asked, asked[1:]):  # '多少个基点' / '25个' + '基点'
         size = next((i for i, (a, b) in enumerate(zip(rest, after)) if a != b), min(len(rest), len(after)))
-        noun, bare = "", bool(re.search(r"[\d一二三四五六七八九十两]\s*$", gap))
+        noun = ""
         for word, flag in tagged(re.split(r"的|[，,。；;？?]", rest[:size])[0]):
             if flag[:1] in "vpduc" and flag != "vn" and (noun or not bare):  # the noun counted, not what is said of
                 break  # it ('中管干部' / '被查处'); after a bare number its measure word, however jieba tags it ('1' + '例')

@@ -191,10 +191,18 @@ def _dates(hit: Hit, rng: DateRange, precise: bool) -> list[tuple[date, date]]:
     c = hit.chunk
     pub = iso_span(c.date)
     dates = [(r.start, r.end) for r in stated_dates(c.text, c.date)] + ([pub] if pub else [])
-    if precise:
-        widest = max((rng.end - rng.start).days, 30)
-        dates = [d for d in dates if (d[1] - d[0]).days <= widest]
-    return dates
+    return _precise(dates, rng) if precise else dates
+
+
+def _precise(dates: list[tuple[date, date]], rng: DateRange) -> list[tuple[date, date]]:
+    """The ``dates`` no wider than ``rng`` (or a month)."""
+    widest = max((rng.end - rng.start).days, 30)
+    return [d for d in dates if (d[1] - d[0]).days <= widest]
+
+
+def _all_away(dates: list[tuple[date, date]], rng: DateRange) -> bool:
+    """There are ``dates`` and none is in or near ``rng``."""
+    return bool(dates) and min(_distance(d, _span(rng)) for d in dates) > _slack(rng)
 
 
 def _span(rng: DateRange) -> tuple[date, date]:
@@ -215,15 +223,12 @@ def fit(hit: Hit, rng: DateRange, precise: bool = False) -> float:
 
 def far(hit: Hit, rng: DateRange) -> bool:
     """The hit is dated as precisely as ``rng`` and none of those dates is in or near it (undated: never far)."""
-    dates = _dates(hit, rng, precise=True)
-    return bool(dates) and min(_distance(d, _span(rng)) for d in dates) > _slack(rng)
+    return _all_away(_dates(hit, rng, precise=True), rng)
 
 
 def states_far(text: str, article_date: str | None, rng: DateRange) -> bool:
     """``text`` itself states dates as precise as ``rng`` (or a month), and none is in or near it."""
-    widest = max((rng.end - rng.start).days, 30)
-    dates = [(r.start, r.end) for r in stated_dates(text, article_date) if (r.end - r.start).days <= widest]
-    return bool(dates) and min(_distance(d, _span(rng)) for d in dates) > _slack(rng)
+    return _all_away(_precise([(r.start, r.end) for r in stated_dates(text, article_date)], rng), rng)
 
 
 def boost(hits: list[Hit], rng: DateRange | None) -> list[Hit]:
