@@ -62,10 +62,25 @@ class Plan:
     unit: str = "day"  # same: day | month | year
     rest: str = ""  # anchored: what is asked about the anchor's day; each: what is asked of every event
     topic: str = ""  # timeline / count: what the articles are about
+    ranges: tuple[DateRange | None, ...] = ()  # compare / same / each: the range each event's passages are ranked by
 
 
 def plan(question: str, as_of: str | date | None = None) -> Plan | None:
     """The temporal reading of ``question`` (``None`` when it says nothing about time)."""
+    p = _plan(question, as_of)
+    if p is not None and p.kind in ("compare", "same", "each"):
+        p = replace(p, ranges=_event_ranges(question, p, as_of))
+    return p
+
+
+def _event_ranges(question: str, p: Plan, as_of: str | date | None) -> tuple[DateRange | None, ...]:
+    """Per event, the range its passages are ranked by: the one its own words state ('2024年巴黎奥运会中郭清获得银牌'),
+    else the question's, unless that was said inside another event (then it is that event's, not this one's)."""
+    inside = p.range is not None and any(r.text in e for r in resolve(question, as_of) for e in p.events)
+    return tuple(question_range(e, as_of) or (None if inside else p.range) for e in p.events)
+
+
+def _plan(question: str, as_of: str | date | None) -> Plan | None:
     rng = question_range(question, as_of)
     if _COUNT.search(question):
         return Plan("count", rng, topic=_topic(question, rng))
@@ -209,12 +224,12 @@ def _span(rng: DateRange) -> tuple[date, date]:
     return rng.start, rng.end + (REPORT_LAG if rng.granularity == "day" else timedelta(0))
 
 
-def fit(hit: Hit, rng: DateRange, precise: bool = False) -> float:
+def fit(hit: Hit, rng: DateRange, precise: bool = False, undated: float = UNDATED) -> float:
     """How well a hit's dates fit ``rng``: the score factor ``boost`` applies. ``precise``: only dates no wider
     than the range (or a month) count, so '2022年' does not place a passage on 2022年1月5日."""
     dates = _dates(hit, rng, precise)
     if not dates:
-        return UNDATED
+        return undated
     best = min(_distance(d, _span(rng)) for d in dates)
     if best == 0:
         return IN_RANGE
@@ -231,11 +246,11 @@ def states_far(text: str, article_date: str | None, rng: DateRange) -> bool:
     return _all_away(_precise([(r.start, r.end) for r in stated_dates(text, article_date)], rng), rng)
 
 
-def boost(hits: list[Hit], rng: DateRange | None) -> list[Hit]:
+def boost(hits: list[Hit], rng: DateRange | None, undated: float = UNDATED) -> list[Hit]:
     """``hits`` re-scored by how their dates fit the question's range, best first (no range: unchanged)."""
     if rng is None or not hits:
         return hits
-    scored = [replace(h, score=h.score * fit(h, rng)) for h in hits]
+    scored = [replace(h, score=h.score * fit(h, rng, undated=undated)) for h in hits]
     return sorted(scored, key=lambda h: h.score, reverse=True)
 
 
@@ -281,18 +296,21 @@ def gather(p: Plan, search: Search, k: int) -> Evidence:
         return len(ev.hits)
 
     if p.kind in ("compare", "same", "each"):
-        # each event on its own; the question's range (if any) ranks an event's passages, it does not filter them
+        # each event on its own; its range (if any) ranks its passages, with undated ones as in range: it filters nothing
         texts = [_asked(e, p.rest) if p.kind == "each" else e for e in p.events]
-        found = [boost(search(t, PER_EVENT * 3, None, None), p.range)[:PER_EVENT] for t in texts]
+        ranges = p.ranges or (p.range,) * len(texts)
+        found = [boost(search(t, PER_EVENT * 3, None, None), r, IN_RANGE)[:PER_EVENT] for t, r in zip(texts, ranges)]
         for event, hits in zip(p.events, found):
             if hits:
                 n = add(hits[0])
                 d, s, e = event_date(hits[0], event)
                 ev.dated.append((event, n, d, s, e))
-        for rank in range(1, PER_EVENT):  # runners-up, one per event in turn, as context up to k passages
-            for hits in found:
-                if len(hits) > rank and len(ev.hits) < k:
-                    add(hits[rank])
+        # runners-up as context up to k passages, the closest to their event's best first (where it is least sure)
+        runners = [(h.score / hits[0].score if hits[0].score else 0.0, -rank, h)
+                   for hits in found for rank, h in enumerate(hits[1:], 1)]
+        for *_, h in sorted(runners, key=lambda x: x[:2], reverse=True):
+            if len(ev.hits) < k:
+                add(h)
         return ev
     if p.kind == "anchored":
         anchor = search(p.events[0], PER_EVENT, None, None)
@@ -303,8 +321,10 @@ def gather(p: Plan, search: Search, k: int) -> Evidence:
             lo, hi = _around(span, p.unit)
             rest = search(p.rest, k, lo.isoformat(), hi.isoformat())
         anywhen = search(p.rest, k, None, None)
-        for h in (rest[: max(1, k - 2)] + anywhen)[: max(1, k - 1)] if rest else anywhen[: max(1, k - 1)]:
-            add(h)  # the anchor's day first, the best match at any date next, and room for the anchor in the top k
+        mixed = [h for pair in zip(rest, anywhen) for h in pair] + rest[len(anywhen):] + anywhen[len(rest):]
+        for h in mixed:  # the anchor's day and any date in turn (the anchor may be misdated),
+            if len(ev.hits) < max(1, k - 1):  # and room for the anchor in the top k
+                add(h)
         if anchor:
             n = add(anchor[0])
             d, s, e = event_date(anchor[0], p.events[0])

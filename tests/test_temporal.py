@@ -164,3 +164,41 @@ def test_with_an_llm_the_timeline_leads_with_its_summary_of_the_same_evidence(as
     assert len(a.dated) == len(plain.dated) and a.citations[0].doc_id == plain.citations[0].doc_id
     assert b.text == plain.text and any("summary" in w for w in b.warnings)  # unsupported: left out
 
+
+
+def _hits(*texts: str, day: str | None = None, top: float = 1.0, step: float = 0.1) -> list[Hit]:
+    return [Hit(Chunk(t, t, t, 0, len(t), None, day, None), top - i * step) for i, t in enumerate(texts)]
+
+
+def test_a_range_said_inside_one_event_ranks_only_that_events_passages() -> None:
+    p = plan("2015年甲市获评示范城市和乙省发布新规哪个事件更早发生？", "2024-01-01")
+    assert p is not None and p.kind == "compare" and p.range is not None
+    assert p.ranges[0] is not None and p.ranges[0].start == date(2015, 1, 1) and p.ranges[1] is None
+    p = plan("在2020年，甲市地铁开通和乙省高考改革哪个更早？", "2024-01-01")
+    assert p is not None and all(r is not None and r.start == date(2020, 1, 1) for r in p.ranges)  # said of both
+
+
+def test_runners_up_go_to_the_event_its_retrieval_is_least_sure_of() -> None:
+    found = {"甲事件": _hits("甲1", "甲2", "甲3", step=0.5), "乙事件": _hits("乙1", "乙2", "乙3", step=0.5),
+             "丙事件": _hits("丙1", "丙2", "丙3", step=0.01)}  # 丙's best two are close: its second may be the one
+
+    def search(text: str, k: int, date_from: str | None, date_to: str | None) -> list[Hit]:
+        return found[text][:k]
+
+    ev = temporal.gather(temporal.Plan("compare", None, tuple(found)), search, 5)
+    assert [h.chunk.chunk_id for h in ev.hits][:4] == ["甲1", "乙1", "丙1", "丙2"]
+
+
+def test_an_anchored_question_also_keeps_the_best_matches_at_any_date() -> None:
+    """The anchor's day may be wrong (the anchor's own report missing): matches at any date take turns with it."""
+    anchor = _hits("2021年6月25日，甲项目正式投产。", day="2021-06-25")
+    that_day = _hits("乙地发生袭击一。", "乙地发生袭击二。", "乙地发生袭击三。", day="2021-06-25")
+    anywhen = _hits("乙地发生炸弹袭击。", "乙地发生汽车炸弹袭击。", day="2020-01-01", top=2.0)
+
+    def search(text: str, k: int, date_from: str | None, date_to: str | None) -> list[Hit]:
+        return (anchor if "投产" in text else that_day if date_from else anywhen)[:k]
+
+    p = plan("甲项目正式投产当天，乙地发生了什么袭击？")
+    assert p is not None and p.kind == "anchored"
+    ids = [h.chunk.chunk_id for h in temporal.gather(p, search, 5).hits]
+    assert len(ids) == 5 and {"乙地发生炸弹袭击。", "乙地发生汽车炸弹袭击。"} <= set(ids) and ids[0] == "乙地发生袭击一。" and ids[-1] == anchor[0].chunk.chunk_id
