@@ -201,4 +201,5 @@ def test_an_anchored_question_also_keeps_the_best_matches_at_any_date() -> None:
     p = plan("甲项目正式投产当天，乙地发生了什么袭击？")
     assert p is not None and p.kind == "anchored"
     ids = [h.chunk.chunk_id for h in temporal.gather(p, search, 5).hits]
-    assert len(ids) == 5 and {"乙地发生炸弹袭击。", "乙地发生汽车炸弹袭击。"} <= set(ids) and ids[0] == "乙地发生袭击一。" and ids[-1] == anchor[0].chunk.chunk_id
+    assert len(ids) == 5 and {"乙地发生炸弹袭击。", "乙地发生汽车炸弹袭击。"} <= set(ids)
+    assert ids[0] == "乙地发生袭击一。" and ids[-1] == anchor[0].chunk.chunk_id
