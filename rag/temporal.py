@@ -394,11 +394,11 @@ def render(p: Plan, ev: Evidence, lang: str = "zh") -> Iterator[str]:
             order = sorted(dated, key=lambda x: x[2] or "", reverse=p.latest)
             first = order[0][0]
             word = ("Latest" if p.latest else "Earliest") if en else ("最晚的是" if p.latest else "最早的是")
-            yield f"{word}: {first}:\n" if en else f"{word}{first}：\n"
+            yield f"Answer: {word}: {first}:\n" if en else f"答：{word}{first}：\n"  # the short answer line
         else:
             cut = {"day": 10, "week": 10, "month": 7, "year": 4}[p.unit]
             same = len({(x[2] or "")[:cut] for x in dated}) == 1
-            yield ("Yes:\n" if same else "No:\n") if en else ("是的，是同一" if same else "不是，不是同一") + {
+            yield ("Answer: Yes:\n" if same else "Answer: No:\n") if en else ("答：是的，是同一" if same else "答：不是，不是同一") + {
                 "day": "天", "week": "周", "month": "个月", "year": "年"}[p.unit] + "：\n"
         for event, n, d, s, e in sorted(dated, key=lambda x: x[2] or ""):
             yield f"{event}（{zh_date(d)}）：{ev.hits[n - 1].chunk.text[s:e]}[{n}]\n"
@@ -409,8 +409,8 @@ def render(p: Plan, ev: Evidence, lang: str = "zh") -> Iterator[str]:
                 return
             when = f"（{p.range.text}，{zh_date(p.range.start.isoformat())}至{zh_date(p.range.end.isoformat())}）" if p.range else ""
             also = (f" ({ev.undated} undated)" if en else f"另有{ev.undated}篇未注明日期的报道提及该时间，") if ev.undated else ""
-            yield (f"{ev.count} articles mention {p.topic}{when}{also}; the latest:\n" if en
-                   else f"共有{ev.count}篇报道提到“{p.topic}”{when}，{also}最近的几篇：\n")
+            yield (f"Answer: {ev.count} articles mention {p.topic}{when}{also}; the latest:\n" if en
+                   else f"答：共有{ev.count}篇报道提到“{p.topic}”{when}，{also}最近的几篇：\n")
         else:
             if not ev.dated:
                 return

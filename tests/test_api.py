@@ -209,7 +209,7 @@ def test_as_of_resolves_relative_dates_in_chat_and_search(http: Any) -> None:
     ask = {"messages": [{"role": "user", "content": "去年有多少篇报道提到质量强市?"}]}
     r = http.post("/v1/chat/completions", json={**ask, "as_of": "2017-03-01"})
     message = r.json()["choices"][0]["message"]
-    assert r.status_code == 200 and message["content"].startswith("共有1篇报道")  # 2016: the Baotou report
+    assert r.status_code == 200 and message["content"].startswith("答：共有1篇报道")  # 2016: the Baotou report
     assert [ref["doc_id"] for ref in message["references"]] == ["002_b7bf3aecb8f9b87f.txt"]
     hits = http.post("/v1/search", json={"query": "去年的质量大会", "k": 3, "as_of": "2017-02-01"}).json()["hits"]
     assert hits[0]["doc_id"] == "002_b7bf3aecb8f9b87f.txt"

@@ -78,7 +78,7 @@ def test_which_came_first_is_answered_from_each_events_dated_evidence(assistant)
     a = assistant.ask("包头市城市质量发展大会和聊城实施质量强市战略动员大会哪个更早?")
     assert not a.refused
     first = a.text.splitlines()[0]
-    assert "聊城" in first and "包头" not in first
+    assert first.startswith("答：") and "聊城" in first and "包头" not in first  # the verdict is the short answer line
     assert {c.doc_id for c in a.citations} == {BAOTOU, LIAOCHENG}
     assert "2016年4月14日" in a.text  # the date the Baotou report states, not its publication date
     a = assistant.ask("包头市城市质量发展大会和聊城实施质量强市战略动员大会哪个更晚?")
@@ -99,16 +99,16 @@ def test_timeline_lists_dated_cited_reports_oldest_first(assistant) -> None:  # 
 
 def test_count_comes_from_the_index(assistant) -> None:  # type: ignore[no-untyped-def]
     a = assistant.ask("2016年有多少篇报道提到质量强市?")
-    assert a.text.startswith("共有1篇报道") and [c.doc_id for c in a.citations] == [BAOTOU]
+    assert a.text.startswith("答：共有1篇报道") and [c.doc_id for c in a.citations] == [BAOTOU]
     a = assistant.ask("有多少篇报道提到质量强市?")
-    assert a.text.startswith("共有5篇报道")
+    assert a.text.startswith("答：共有5篇报道")
     assert assistant.ask("2030年有多少篇报道提到质量强市?").refused
 
 
 def test_as_of_moves_relative_questions(assistant) -> None:  # type: ignore[no-untyped-def]
     q = "去年有多少篇报道提到质量强市?"
-    assert assistant.ask(q, as_of="2016-05-01").text.startswith("共有2篇报道")  # 2015: Shenzhen and Liaocheng
-    assert assistant.ask(q, as_of="2017-03-01").text.startswith("共有1篇报道")  # 2016: Baotou
+    assert assistant.ask(q, as_of="2016-05-01").text.startswith("答：共有2篇报道")  # 2015: Shenzhen and Liaocheng
+    assert assistant.ask(q, as_of="2017-03-01").text.startswith("答：共有1篇报道")  # 2016: Baotou
     assert assistant.ask(q, as_of="2019-01-01").refused
     with pytest.raises(InputError, match="as_of must be a date"):
         assistant.ask(q, as_of="last tuesday")

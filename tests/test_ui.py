@@ -87,6 +87,8 @@ def test_a_timeline_answer_is_drawn_as_dated_cited_items(assistant: Any) -> None
     compare = render.answer_message(assistant.ask("包头市城市质量发展大会和聊城实施质量强市战略动员大会哪个更早?"), 2)
     events = [part.split("</span>", 1)[0] for part in compare.split('class="tl-event">')[1:]]
     assert len(events) == 2 and events[0].startswith("聊城") and events[1].startswith("包头")  # in date order
+    assert 'class="tl-head short-answer">答：最早的是聊城' in compare  # the verdict is highlighted as the short answer
+    assert 'short-answer' not in message  # a timeline's heading is no answer
 
 
 def test_source_card_marks_the_cited_span_inside_the_passage() -> None:

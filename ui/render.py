@@ -92,7 +92,7 @@ def timeline(answer: Answer, turn: int) -> str:
     """A time answer drawn as a timeline: what the answer says before its items (its heading; an LLM's summary), then
     one dated, cited item per event or report."""
     quotes = {c.n: quoted(c) for c in answer.citations}
-    at = answer.text.find(answer.dated[0].text) if answer.dated else -1
+    at = answer.text.find(answer.dated[0].text.rstrip("。！？!?；;.")) if answer.dated else -1  # '…来抓[1]。' as checked
     head = answer.text[: answer.text.rfind("\n", 0, at) + 1].strip() if at > 0 else ""  # all before the first item
     named = answer.kind in ("compare", "same", "each")  # each item is one of the question's events
     items = "".join(
@@ -101,7 +101,8 @@ def timeline(answer: Answer, turn: int) -> str:
         + f'<span class="tl-text">{badges(normalise_marks(f"{d.text}[{d.n}]"), turn, quotes)}</span></li>'
         for d in answer.dated
     )
-    lead = f'<div class="tl-head">{badges(head, turn, quotes)}</div>' if head else ""
+    kind = "tl-head short-answer" if _SHORT_LINE.match(head) else "tl-head"  # 答：最早的是…, 答：共有5篇报道…
+    lead = f'<div class="{kind}">{badges(head, turn, quotes)}</div>' if head else ""
     return f'{lead}<ol class="timeline" data-kind="{esc(answer.kind)}">{items}</ol>'
 
 
