@@ -155,6 +155,12 @@ def _short(query: Query, sentence: str) -> str | None:
     if query.answer_type is None and (keyed := _keyword_answer(query, sentence)):  # '2023年温网女单亚军'
         return keyed
     gap, near = cloze(q, sentence, dates=query.answer_type == "date") if CJK.search(q) else (None, None)
+    if query.answer_type == "number" and CJK.search(q) and (led := led_counts(q, sentence)) and not (gap and led[0][1] in gap):
+        at, span = sentence.find(led[0][1]), led[0][1]
+        span = ("第" if sentence[at - 1 : at] == "第" else "") + span  # '第29个'
+        digits = re.match(r".*[\d一二三四五六七八九十百千两]", span)  # the count before its unit, for the noun it counts
+        counted = _with_unit(q, digits.group(0), sentence) if digits else span
+        return counted if len(counted) > len(span) else _with_unit(q, span, sentence)
     if gap and (query.answer_type is None or _fits(query.answer_type, gap) and asked_number(q, gap)):
         return _with_unit(q, gap, sentence) if query.answer_type == "number" else _with_head(q, gap, sentence)
     if query.answer_type is None and (_HAPPENED.search(q) or _OPENS_DATED.match(sentence)):
@@ -165,6 +171,39 @@ def _short(query: Query, sentence: str) -> str | None:
     if near is not None:  # the question word's place in the quote
         return min(spans, key=lambda s: (abs(s[1] - near), s[1]))[0]
     return _nearest(query, spans, sentence)
+
+
+_LINK = re.compile(r"\s*(?:为|是|达到?|报收?于?|共计?|合计|累计|了|至|到|有|分别为)?\s*$")
+_MEASURE = "个家次名位项人倍届批座所条件台户篇例枚岁架辆艘吨只种元支场张部本颗棵头匹套份股起轮期层级道组对"
+_LEAD_CHARS = 10  # the question's words are looked for in this many characters before a count
+
+
+def led_counts(question: str, sentence: str) -> list[tuple[int, str]]:
+    """Each count in ``sentence`` scored by the question's words around it (its dates left out), best first: the
+    question's two-character pieces among the ``_LEAD_CHARS`` characters of its clause before it, the one touching it
+    among them ('利润总额同比增长5.4%' for '利润总额增长了多少'), or the characters its unit and what follows share with
+    what follows the question word ('27个省份公布' for '多少个省份公布'), whichever is more; one more for the unit
+    asked ('多少架次'). Empty when no count touches the question's words."""
+    q = without_dates(question)
+    wh = _WH.search(q)
+    asked = q[wh.end() :] if wh else ""
+    unit = asked[:1] if asked[:1] and asked[:1] in _MEASURE else ""
+    out: list[tuple[int, int, str]] = []
+    for m in _NUMBER_SPAN.finditer(sentence):
+        span = m.group(0).strip()
+        if (not span or span in question or re.fullmatch(r"(?:19|20)\d{2}[年财届]?", span) or not asked_number(question, span)
+                or not re.search(rf"\d|[{_MEASURE}]", span) or re.match(r"\s*(?:时|点(?!\d)|分(?!之)|小时|财年)", sentence[m.end() :])):
+            continue
+        before = re.split(r"[，,。；;：:！!？?、]", sentence[: m.start()])[-1]
+        before = before[: _LINK.search(before).start()][-_LEAD_CHARS:]  # type: ignore[union-attr]
+        pieces = [before[i : i + 2] for i in range(len(before) - 1)]
+        lead = sum(p in q for p in pieces) if pieces and pieces[-1] in q else 0
+        counted = (span[-1] if span[-1] in _MEASURE else "") + sentence[m.end() :].lstrip()
+        follow = next((i for i, (a, b) in enumerate(zip(asked, counted)) if a != b), min(len(asked), len(counted)))
+        follow = follow if follow >= 2 else 0
+        if lead or follow:
+            out.append((max(lead, follow) + (1 if unit and unit in span else 0), -m.start(), span))
+    return [(sc, sp) for sc, _, sp in sorted(out, reverse=True)]
 
 
 def _nearest(query: Query, spans: list[tuple[str, int]], sentence: str) -> str:
@@ -193,7 +232,7 @@ RATE_Q = re.compile(r"(?:\D率|比重|占比|增速|增幅|涨幅|跌幅|降幅)
                      r"上涨了?|下跌了?|回落了?|提升了?)?多少(?![个只家名位人次项年天])")  # the rate itself is asked
 PERCENT = re.compile(r"\d\s*[%％]|百分点|百分之|[一二三四五六七八九十]成|\d+(?:\.\d+)?成")
 MONEY_Q = re.compile(r"(?:售价|价格|价钱|票价|股价|单价|均价|净利润|利润|营收|收入|薪资|工资|年薪|市值|票房|成本|罚款|罚金|奖金|估值|"
-                      r"融资|金额|总额|造价|费用|报价|身价|税收|亏损|罚款?了?|花费?了?)(?:是|为|达到?了?|约|大约|高达|共|总计)?多少(?![个只家名位人次项年天倍])|多少钱"
+                      r"融资|金额|总额|造价|费用|报价|身价|税收|亏损|收益|罚款?了?|花费?了?)(?:是|为|达到?了?|约|大约|高达|共|总计)?多少(?![个只家名位人次项年天倍])|多少钱"
                       r"|\bhow much\b.*\b(?:cost|price|worth|pay|paid|sell|sold|revenue|profit|earn)", re.I)  # an amount of money asked
 MONEY = re.compile(r"\d[\d,.]*\s*(?:多|余)?\s*[万亿千百]*\s*(?:元|美元|欧元|英镑|日元|港元|港币|韩元|卢布|块钱)"
                     r"|\d(?:\.\d+)?\s*[万亿](?![人名个次])|[一二三四五六七八九十百千万两]+(?:多|余)?[万亿]?(?:元|美元|欧元|英镑|日元|港元)|[$￥¥]\s*\d|\d\s*(?:dollars|yuan|euros|pounds)\b"

@@ -184,7 +184,7 @@ def stated_dates(text: str, article_date: str | None) -> tuple[DateRange, ...]:
     """Dates a passage states, resolved against its article's date ('3日', '昨天' need it; an article dated by month
     only counts from its last day, so '7月28日' in a July article is that July); explicit ones always."""
     base = iso_span(article_date)
-    ranges = resolve(text, base[1] if base else None)
+    ranges = resolve(text, base[1] if base else None, report=True)
     return tuple(r for r in ranges if base or not r.relative)
 
 

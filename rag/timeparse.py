@@ -141,8 +141,10 @@ _PART = r"(年初|年底|年末|年中|上半年|下半年)?"
 _D = r"(\d{1,2}|[一二三四五六七八九十]{1,3})"
 
 
-def _pass(text: str, as_of: date) -> list[tuple[int, int, date, date, str, bool]]:
-    """(start, end, from, to, granularity, relative) for every expression found, longest rules first."""
+def _pass(text: str, as_of: date, report: bool = False) -> list[tuple[int, int, date, date, str, bool]]:
+    """(start, end, from, to, granularity, relative) for every expression found, longest rules first. In a
+    ``report`` (an article dated ``as_of``) a month or day with no year is the nearest one, ahead or back ('将于12月
+    25日举行' in a report of 12月24日); in a question it is the last one up to ``as_of``."""
     found: list[tuple[int, int, date, date, str, bool]] = []
 
     def add(m: re.Match[str], lo: date, hi: date, gran: str, rel: bool) -> None:
@@ -177,6 +179,18 @@ def _pass(text: str, as_of: date) -> list[tuple[int, int, date, date, str, bool]
         day = date(int(m.group(1)), _number(m.group(2)) or 0, _number(m.group(3)) or 0)
         add(m, day, day, "day", False)
 
+    # days of one report: 2023年7月30日和31日, 2023年7月30日至8月2日 (up to a week reads as days, longer as a span)
+    @safe
+    def ymd_span(m: re.Match[str]) -> None:
+        y, mo = int(m.group(1)), _number(m.group(2)) or 0
+        lo = date(y, mo, _number(m.group(3)) or 0)
+        hi = date(y, _number(m.group(4)) or 0 if m.group(4) else mo, _number(m.group(5)) or 0)
+        if lo < hi:
+            add(m, lo, hi, "day" if (hi - lo).days <= 7 else "span", False)
+
+    for m in re.finditer(rf"((?:19|20)\d{{2}})\s*年\s*{_D}\s*月\s*{_D}\s*[日号]?\s*(?:和|与|及|、|至|到|—|–|-|~|～)\s*"
+                         rf"(?:{_D}\s*月\s*)?{_D}\s*[日号]", text):
+        ymd_span(m)
     for m in re.finditer(rf"((?:19|20)\d{{2}})\s*年\s*{_D}\s*月\s*{_D}\s*[日号]", text):
         ymd(m)
     for m in re.finditer(r"(?<!\d)((?:19|20)\d{2})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)", text):
@@ -361,15 +375,19 @@ def _pass(text: str, as_of: date) -> list[tuple[int, int, date, date, str, bool]
         mo, dd = _number(m.group(1)) or 0, _number(m.group(2)) if m.group(2) else None
         y = y0
         first = date(y, mo, dd or 1)
-        if first > as_of:  # "7月23日" asked in May means last July
-            y -= 1
-        if dd:
+        if first > as_of and not (report and (first - as_of) < (as_of - first.replace(year=y - 1))):
+            y -= 1  # "7月23日" asked in May means last July
+        if dd and m.group(3):  # '12月25日至27日'
+            lo, hi = date(y, mo, dd), date(y, mo, _number(m.group(3)) or 0)
+            add(m, lo, hi, "day" if (hi - lo).days <= 7 else "span", True)
+        elif dd:
             day = date(y, mo, dd)
             add(m, day, day, "day", True)
         else:
             add(m, *_month(y, mo), "month", True)
 
-    for m in re.finditer(rf"(?<![\d年{_NUM}同单每唯个])(?<!年\s){_D}\s*月(?:份)?(?:{_D}\s*[日号])?", text):
+    for m in re.finditer(rf"(?<![\d年{_NUM}同单每唯个])(?<!年\s){_D}\s*月(?:份)?(?:{_D}\s*[日号](?:\s*(?:和|与|及|、|至|到|—|–|-|~|～)\s*"
+                         rf"{_D}\s*[日号])?)?", text):
         md(m)
     return found
 
@@ -388,10 +406,11 @@ def _until(text: str, found: list[tuple[int, int, date, date, str, bool]]) -> li
     return out
 
 
-def resolve(text: str, as_of: str | date | None = None) -> list[DateRange]:
-    """Every time expression in ``text`` as a date range, in text order; overlapping matches keep the longest."""
+def resolve(text: str, as_of: str | date | None = None, report: bool = False) -> list[DateRange]:
+    """Every time expression in ``text`` as a date range, in text order; overlapping matches keep the longest.
+    ``report``: ``text`` is an article dated ``as_of`` (see ``_pass``)."""
     day = parse_as_of(as_of)
-    found = _until(text, _pass(text, day))
+    found = _until(text, _pass(text, day, report))
     found.sort(key=lambda f: (f[0], -(f[1] - f[0])))
     out: list[tuple[int, DateRange]] = []
     taken: list[tuple[int, int]] = []

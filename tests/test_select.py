@@ -124,6 +124,9 @@ def test_the_city_list_is_the_short_answer(assistant) -> None:  # type: ignore[n
         ("1月5日全国新增确诊病例数？", "1月5日0—24时，31个省报告新增确诊病例189例。", "189例"),  # not the hours
         ("今年的活动中有多少架高台？", "今年准备了19架高台，包括传统社火表演。", "19架高台"),  # the count with what it counts
         ("新开发银行发行了多少亿元人民币的熊猫债券？", "新开发银行宣布，成功发行了60亿元人民币的5年期熊猫债券。", "60亿元人民币"),
+        ("昨天全省新增了多少确诊病例？", "3月5日0—24时，17个地市新增确诊病例42例，其中无症状感染者9例。", "42例"),  # the count
+        ("北京市排除了多少名疑似病例？", "北京市在一天内排除疑似病例312人，排除速度加快。", "312人"),  # the question's words lead into
+        ("有多少个县参加了评选？", "来自全省43个县和12个市辖区的160名代表参加了评选。", "43个县"),  # or follow: what it counts
     ],
 )
 def test_short_answer_spans(question: str, sentence: str, expected: str | None) -> None:

@@ -64,6 +64,17 @@ def test_a_hit_in_the_range_outranks_one_outside_it() -> None:
     assert "d" in ranked  # an undated article is not excluded by a soft range
 
 
+def test_a_report_reads_a_day_without_a_year_as_the_nearest_one() -> None:
+    ahead = temporal.stated_dates("研究生入学考试将于12月25日至27日举行。", "2021-12-24")  # upcoming, both days
+    assert [(r.start, r.end) for r in ahead] == [(date(2021, 12, 25), date(2021, 12, 27))]
+    back = temporal.stated_dates("3月5日，会议召开。", "2021-07-10")
+    assert [r.start for r in back] == [date(2021, 3, 5)]
+    assert [r.start for r in temporal.stated_dates("10月8日，会议召开。", "2021-03-01")] == [date(2020, 10, 8)]  # nearer back
+    rng = plan("2021年12月26日举行的是什么考试？", "2024-08-30").range  # type: ignore[union-attr]
+    report = Hit(Chunk("a", "a", "研究生入学考试将于12月25日至27日举行。", 0, 20, None, "2021-12-24", None), 1.0)
+    assert temporal.fit(report, rng, precise=True) >= temporal.IN_RANGE
+
+
 def test_a_year_a_passage_states_does_not_place_it_on_a_day() -> None:
     def hit(text: str, day: str | None) -> Hit:
         return Hit(Chunk("a", "a", text, 0, len(text), None, day, None), 1.0)

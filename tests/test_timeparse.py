@@ -57,6 +57,9 @@ def test_relative_expressions_follow_the_as_of_date(text: str, as_of: str, expec
         ("2015年至2021年的历程", ("2015-01-01", "2021-12-31"), "span"),
         ("2015年上半年", ("2015-01-01", "2015-06-30"), "quarter"),
         ("二〇一九年", ("2019-01-01", "2019-12-31"), "year"),
+        ("2023年7月30日和31日北京降雨多少", ("2023-07-30", "2023-07-31"), "day"),  # both days, not the 30th alone
+        ("2023年7月30日至8月2日", ("2023-07-30", "2023-08-02"), "day"),
+        ("2021年1月5日至2月20日", ("2021-01-05", "2021-02-20"), "span"),
     ],
 )
 def test_explicit_dates_are_ranges_at_their_granularity(text: str, expected: tuple[str, str], granularity: str) -> None:
