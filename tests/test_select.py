@@ -223,6 +223,10 @@ def test_answer_types(question: str, answer_type: str | None) -> None:
         ("这款耳机的售价是多少？", "这款耳机售价1299元。", True),
         ("How much did the stadium cost?", "The stadium cost $1.2 billion to build.", True),
         ("How much did the stadium cost?", "The stadium holds 60,000 people.", False),
+        ("期末考试总分是多少？", "今年期末考试总分为750分。", True),  # scores, durations and sizes are counts too
+        ("这张年票的有效期是多少天？", "年票自激活之日起365天内有效。", True),
+        ("两人结婚多少年了？", "两人于2005年结婚。", False),  # a year is no duration
+        ("两人结婚多少年了？", "两人已结婚18年。", True),
     ],
 )
 def test_counts_in_news_units_fit_a_how_many_question(question: str, sentence: str, fits: bool) -> None:
