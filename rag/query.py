@@ -9,6 +9,8 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
+from .timeparse import baseline
+
 if TYPE_CHECKING:
     from .timeparse import DateRange
 
@@ -88,7 +90,7 @@ def analyze(text: str, latest_year: int | None = None, vocab: Collection[str] | 
     lang = language(text)
     years = {int(y) for y in _YEAR.findall(text)}
     if latest_year:
-        years |= {latest_year - back for word, back in _RELATIVE.items() if word in text.lower()}
+        years |= {latest_year - back for word, back in _RELATIVE.items() if word in text.lower() and not baseline(text.lower(), word)}
     answer_type = next((name for name, rx in _TYPES.items() if rx.search(text)), None)
     expansions = tuple(translate(text, vocab)) if lang == "en" else ()
     noun = (_LIST_NOUN_ZH if lang == "zh" else _LIST_NOUN_EN).search(text)

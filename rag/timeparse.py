@@ -422,9 +422,20 @@ def resolve(text: str, as_of: str | date | None = None, report: bool = False) ->
     return [r for _, r in sorted(out, key=lambda x: x[0])]
 
 
+_BASELINE_BEFORE = re.compile(r"(?:与|同|比|较|跟|相较于?|对比)\s*$")
+_BASELINE_AFTER = re.compile(r"^\s*(?:同期)?\s*(?:相比|相较|比较)")
+
+
+def baseline(text: str, expr: str) -> bool:
+    """``expr`` is what ``text`` compares with: '与去年相比', '比去年提前', '较去年同期'."""
+    at = text.find(expr)
+    return at >= 0 and bool(_BASELINE_BEFORE.search(text[:at]) or _BASELINE_AFTER.match(text[at + len(expr) :]))
+
+
 def question_range(text: str, as_of: str | date | None = None) -> DateRange | None:
-    """The one range a question asks about: the union of its expressions (``None`` when it names no time)."""
-    ranges = resolve(text, as_of)
+    """The one range a question asks about: the union of its expressions (``None`` when it names no time); a time
+    it compares with ('与去年相比', '比去年', '较去年同期') is not one it asks about."""
+    ranges = [r for r in resolve(text, as_of) if not baseline(text, r.text)]
     if not ranges:
         return None
     lo, hi = min(r.start for r in ranges), max(r.end for r in ranges)

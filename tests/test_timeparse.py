@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from rag.query import analyze
 from rag.timeparse import DateRange, iso_span, parse_as_of, question_range, resolve
 
 
@@ -72,6 +73,15 @@ def test_explicit_dates_are_ranges_at_their_granularity(text: str, expected: tup
 def test_until_opens_the_start_of_the_range() -> None:
     r = question_range("截至上周，荣盛发展的股价连续多少日涨停？", "2023-06-14")
     assert r is not None and r.start == date(1, 1, 1) and r.end == date(2023, 6, 11)
+
+
+def test_a_time_compared_with_is_not_the_time_asked_about() -> None:
+    assert question_range("船闸货运量与去年相比提前了几天突破亿吨？", "2024-05-01") is None
+    r = question_range("今年上半年销量较去年同期增长多少？", "2024-05-01")
+    assert r is not None and (r.start, r.end) == (date(2024, 1, 1), date(2024, 6, 30))
+    r = question_range("去年同期的销量是多少？", "2024-05-01")  # asked about, not compared with
+    assert r is not None and r.start == date(2023, 1, 1)
+    assert analyze("船闸货运量比去年提前了几天？", 2023).years == () and analyze("去年销量是多少？", 2023).years == (2022,)
 
 
 def test_numbers_that_are_not_dates_and_anaphora_are_left_alone() -> None:
