@@ -19,7 +19,7 @@ _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _AUX = r"(?!(?:was|has|is|does|gives|goes)\b)"
 _LIST = re.compile(rf"哪些|哪几|列举|\b(?:which|what)\s+(?:{_AUX}\w+\s+)?{_AUX}\w+(?:ies|es|s)\b|\blist\b|\bname the\b", re.I)
 _TYPES = {
-    "number": re.compile(r"(?:发送|销售|成交|交易|产|销|客流|流)量[?？]?\s*$|多少|几(?:[位家次人名项届岁]|个(?!月|星期|礼拜)|年(?!前|以前|之前|来))|数量|人数|多大(?!的|程度|规模|影响|作用|意义|变化)|多久|多长时间|\bhow (?:many|much)\b|\bnumber of\b|\bwhat (?:was|is) .*(?:rate|gdp|figure|percentage)", re.I),
+    "number": re.compile(r"(?:发送|销售|成交|交易|产|销|客流|流)量[?？]?\s*$|多少|几(?:[位家次人名项届岁份场支门件条辆架艘台座所批]|个(?!月|星期|礼拜)|年(?!前|以前|之前|来)|天(?!前|以前|之前|后|以后|之后|里|内|来))|数量|人数|多大(?!的|程度|规模|影响|作用|意义|变化)|多久|多长时间|\bhow (?:many|much)\b|\bnumber of\b|\bwhat (?:was|is) .*(?:rate|gdp|figure|percentage)", re.I),
     "date": re.compile(r"什么时候|什么时间|何时|哪一?年|哪些年份?|哪一?天|哪个月|几月|几号|日期|时间[?？]?\s*$|\bwhen\b|\b(?:what|which) (?:date|year|day)\b|\bwhat is the (?:[\w'\-]+ ){0,4}date\b|\bon what day\b", re.I),
     "person": re.compile(
         r"谁|哪位|何人|哪[个名](?:球员|演员|选手|运动员|教练|歌手|作家|导演|人)|\bwho\b|\bwhose\b|\bwhich (?:[a-z\-]+ ){0,3}(?:director|mayor|minister|chairman|chairwoman|"

@@ -202,6 +202,9 @@ def test_pinyin_names_find_the_chinese_names_of_the_archive() -> None:
         ("北京新增了多少例本土确诊病例？", "number"),
         ("几个月前东方甄选宣布哪位员工离职？", "person"),  # 几个月前 says when, it does not ask how many
         ("国务院计划在几年内实现城镇化率提升？", "number"),
+        ("双方签署了几份合作协议？", "number"),
+        ("今年的工期比去年提前了几天？", "number"),
+        ("几天前那场比赛谁赢了？", "person"),  # 几天前 says when
     ],
 )
 def test_answer_types(question: str, answer_type: str | None) -> None:
