@@ -149,6 +149,17 @@ def test_a_sentence_about_another_year(question: str, sentence: str, other: bool
     assert Evidence.other_year(analyze(question), sentence) is other
 
 
+def test_a_year_asked_is_covered_by_a_passage_dated_in_it(assistant) -> None:  # type: ignore[no-untyped-def]
+    query = dataclasses.replace(analyze("2021年中国质量(杭州)大会的主题是什么?"), range=question_range("2021年中国质量(杭州)大会", "2024-01-01"))
+    evidence = assistant.evidence
+    terms = evidence.terms(query)
+    sentence = "9月16日-17日，中国质量(杭州)大会在杭州国际博览中心召开，主题是“质量 数字 绿色 融合”。"  # no year in it
+    dated, undated = (Hit(Chunk("a#0", "a", sentence, 0, len(sentence), None, day), 1.0) for day in ("2021-09-17", None))
+    assert evidence.in_range(query, dated) and not evidence.in_range(query, undated)
+    assert evidence.coverage(terms, sentence, True) > evidence.coverage(terms, sentence, False)  # the year by the date
+    assert evidence.coverage(terms, "2021年" + sentence, False) == evidence.coverage(terms, sentence, True)  # or its digits
+
+
 def test_a_sentence_about_another_day() -> None:
     def asked(question: str, as_of: str = "2024-11-12") -> Query:
         return dataclasses.replace(analyze(absolutize(question, as_of)), range=question_range(question, as_of))
