@@ -150,7 +150,8 @@ def test_a_sentence_about_another_year(question: str, sentence: str, other: bool
 
 
 def test_a_year_asked_is_covered_by_a_passage_dated_in_it(assistant) -> None:  # type: ignore[no-untyped-def]
-    query = dataclasses.replace(analyze("2021年中国质量(杭州)大会的主题是什么?"), range=question_range("2021年中国质量(杭州)大会", "2024-01-01"))
+    question = "2021年中国质量(杭州)大会的主题是什么?"
+    query = dataclasses.replace(analyze(question), range=question_range(question, "2024-01-01"))
     evidence = assistant.evidence
     terms = evidence.terms(query)
     sentence = "9月16日-17日，中国质量(杭州)大会在杭州国际博览中心召开，主题是“质量 数字 绿色 融合”。"  # no year in it
