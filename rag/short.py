@@ -150,6 +150,8 @@ def _short(query: Query, sentence: str) -> str | None:
             said = rx.search(sentence) if ask.search(q) else None
             if said and _trim(said.group(1)):
                 return _trim(said.group(1))
+    if CJK.search(q) and query.answer_type is None and (said := _said(q, sentence)):
+        return said
     if CJK.search(q) and (played := match_answer(q, sentence)):
         return played
     if query.answer_type is None and (keyed := _keyword_answer(query, sentence)):  # '2023年温网女单亚军'
@@ -241,6 +243,9 @@ _VERSUS = re.compile(r"对手|对阵|战胜|击败|打败|输给|负于|对战|�
 _TEAM = re.compile(r"[\u4e00-\u9fff]{2,6}?(?:女足|男足|女排|男排|女篮|男篮|国家队|俱乐部|队)(?![员长伍])")
 _TEAM_CUT = re.compile(r"不敌|战胜|击败|打败|负于|输给|对阵|迎战|对战|交手|险胜|大胜|力克|逼平|战平|了|的|和|与|以|在|对|是")
 _HAPPENED = re.compile(r"发生了?什么")
+_SPEECH = r"宣布|表示|强调|指出|提出|要求|呼吁|建议|透露|承诺|警告|宣称|声称|称"
+_SAID_Q = re.compile(rf"({_SPEECH})了?(?:什么|哪些|何种)|(?:什么|哪些)(?:重要|重大|新的?)?({_SPEECH})")
+_SAID_MAX = 40
 _DATELINE = re.compile(r"^(?:(?:北京时间|当地时间)?\s*(?:\d{4}年)?(?:\d{1,2}月)?(?:\d{1,2}日)?(?:\d{1,2}(?:时|点)(?:\d{1,2}分)?)?"
                        r"(?:凌晨|上午|中午|下午|晚上|晚间|早上|傍晚|夜间)?(?:\d{1,2}(?:时|点)(?:\d{1,2}分)?)?)\s*[，,]?\s*")
 
@@ -313,6 +318,26 @@ def match_answer(question: str, sentence: str) -> str | None:
         if named[1] and subject and not named[0] and len(subject) <= 12:
             return subject
     return None
+
+
+def _said(question: str, sentence: str) -> str | None:
+    """What was said, for '…宣布了什么' / '做了什么重要宣布' / '强调什么': the quote's clause after that speech verb
+    ('特朗普宣布计划终止对印度的贸易优惠待遇，…' -> '计划终止对印度的贸易优惠待遇'); ``None`` when the quote does
+    not use the verb."""
+    m = _SAID_Q.search(question)
+    if not m:
+        return None
+    verb = m.group(1) or m.group(2)
+    at = sentence.find(verb)
+    if at < 0:
+        return None
+    rest = re.sub(r"^(?:了|出|道)?[，,：:\s]*", "", sentence[at + len(verb) :])
+    quoted = re.match(r"[“「《\"]([^”」》\"]{2,%d})[”」》\"]" % _SAID_MAX, rest)
+    if quoted:  # '提出了“建言十二事”，…': the words quoted, marks kept
+        return quoted.group(0)
+    clause = re.split(r"[。；;！!？?]|，(?=[^，]{0,3}(?:并|同时|此外|但|而|这|其中))", rest, maxsplit=1)[0]
+    clause = clause.split("，")[0] if len(clause) > _SAID_MAX else clause
+    return _trim(clause) if 2 <= len(clause) <= _SAID_MAX else None
 
 
 def _first_event(sentence: str) -> str | None:

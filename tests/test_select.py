@@ -127,6 +127,9 @@ def test_the_city_list_is_the_short_answer(assistant) -> None:  # type: ignore[n
         ("昨天全省新增了多少确诊病例？", "3月5日0—24时，17个地市新增确诊病例42例，其中无症状感染者9例。", "42例"),  # the count
         ("北京市排除了多少名疑似病例？", "北京市在一天内排除疑似病例312人，排除速度加快。", "312人"),  # the question's words lead into
         ("有多少个县参加了评选？", "来自全省43个县和12个市辖区的160名代表参加了评选。", "43个县"),  # or follow: what it counts
+        ("市长在会上强调什么？", "3月2日，市长在全市工作会议上强调，要加快老旧小区改造，并做好防汛准备。", "要加快老旧小区改造"),  # what
+        ("公司做了什么重要宣布？", "该公司宣布将于明年关闭两家工厂，这是十年来首次。", "明年关闭两家工厂"),  # was said
+        ("他向董事会提出了什么方案？", "他向董事会提出了“三步走”方案，获得通过。", "“三步走”"),  # the words quoted
     ],
 )
 def test_short_answer_spans(question: str, sentence: str, expected: str | None) -> None:
