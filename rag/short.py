@@ -150,8 +150,8 @@ def _short(query: Query, sentence: str) -> str | None:
             said = rx.search(sentence) if ask.search(q) else None
             if said and _trim(said.group(1)):
                 return _trim(said.group(1))
-    if CJK.search(q) and query.answer_type is None and (said := _said(q, sentence)):
-        return said
+    if CJK.search(q) and query.answer_type is None and (content := _said(q, sentence)):
+        return content
     if CJK.search(q) and (played := match_answer(q, sentence)):
         return played
     if query.answer_type is None and (keyed := _keyword_answer(query, sentence)):  # '2023年温网女单亚军'
@@ -332,7 +332,7 @@ def _said(question: str, sentence: str) -> str | None:
     if at < 0:
         return None
     rest = re.sub(r"^(?:了|出|道)?[，,：:\s]*", "", sentence[at + len(verb) :])
-    quoted = re.match(r"[“「《\"]([^”」》\"]{2,%d})[”」》\"]" % _SAID_MAX, rest)
+    quoted = re.match(rf"[“「《\"]([^”」》\"]{{2,{_SAID_MAX}}})[”」》\"]", rest)
     if quoted:  # '提出了“建言十二事”，…': the words quoted, marks kept
         return quoted.group(0)
     clause = re.split(r"[。；;！!？?]|，(?=[^，]{0,3}(?:并|同时|此外|但|而|这|其中))", rest, maxsplit=1)[0]
