@@ -130,6 +130,7 @@ def test_the_city_list_is_the_short_answer(assistant) -> None:  # type: ignore[n
         ("市长在会上强调什么？", "3月2日，市长在全市工作会议上强调，要加快老旧小区改造，并做好防汛准备。", "要加快老旧小区改造"),  # what
         ("公司做了什么重要宣布？", "该公司宣布将于明年关闭两家工厂，这是十年来首次。", "明年关闭两家工厂"),  # was said
         ("他向董事会提出了什么方案？", "他向董事会提出了“三步走”方案，获得通过。", "“三步走”"),  # the words quoted
+        ("常务会议讨论了什么议题？", "国务院常务会议研究进一步优化营商环境的措施，并部署下一步工作。", "进一步优化营商环境的措施"),
     ],
 )
 def test_short_answer_spans(question: str, sentence: str, expected: str | None) -> None:
