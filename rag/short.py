@@ -243,8 +243,9 @@ _VERSUS = re.compile(r"对手|对阵|战胜|击败|打败|输给|负于|对战|�
 _TEAM = re.compile(r"[\u4e00-\u9fff]{2,6}?(?:女足|男足|女排|男排|女篮|男篮|国家队|俱乐部|队)(?![员长伍])")
 _TEAM_CUT = re.compile(r"不敌|战胜|击败|打败|负于|输给|对阵|迎战|对战|交手|险胜|大胜|力克|逼平|战平|了|的|和|与|以|在|对|是")
 _HAPPENED = re.compile(r"发生了?什么")
-_SPEECH = r"宣布|表示|强调|指出|提出|要求|呼吁|建议|透露|承诺|警告|宣称|声称|回应|讨论|研究|部署|审议|称"
-_SAME_VERB = {"讨论": ("讨论", "研究", "审议", "部署"), "研究": ("研究", "讨论", "审议"), "审议": ("审议", "讨论", "研究")}
+_SPEECH = r"宣布|表示|表达|表明|强调|指出|提出|要求|呼吁|建议|透露|承诺|警告|宣称|声称|回应|讨论|研究|部署|审议|称"
+_SAME_VERB = {"讨论": ("讨论", "研究", "审议", "部署"), "研究": ("研究", "讨论", "审议"), "审议": ("审议", "讨论", "研究"),
+              "表达": ("表达", "表示", "表明"), "表明": ("表明", "表示", "表达")}
 _SAID_Q = re.compile(rf"({_SPEECH})了?(?:什么|哪些|何种)|(?:什么|哪些)(?:重要|重大|新的?)?({_SPEECH})")
 _SAID_MAX = 40
 _DATELINE = re.compile(r"^(?:(?:北京时间|当地时间)?\s*(?:\d{4}年)?(?:\d{1,2}月)?(?:\d{1,2}日)?(?:\d{1,2}(?:时|点)(?:\d{1,2}分)?)?"
@@ -339,7 +340,8 @@ def _said(question: str, sentence: str) -> str | None:
         return quoted.group(0)
     clause = re.split(r"[。；;！!？?]|，(?=[^，]{0,3}(?:并|同时|此外|但|而|这|其中))", rest, maxsplit=1)[0]
     clause = clause.split("，")[0] if len(clause) > _SAID_MAX else clause
-    return _trim(clause) if 2 <= len(clause) <= _SAID_MAX else None
+    clause = clause.strip(_TRAIL)  # what was said keeps its own words ('将依法查处…': 将 is no filler here)
+    return clause if 2 <= len(clause) <= _SAID_MAX else None
 
 
 def _first_event(sentence: str) -> str | None:
