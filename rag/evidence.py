@@ -59,13 +59,6 @@ DATE_WEIGHT = 1.0  # its weight, as a multiple of the question's mean term weigh
 SHORT_RANGE_DAYS = 92  # ranges up to a quarter get the date term; a year's digits are matched in the text as before
 
 
-def _years_of(rng: DateRange) -> set[str]:
-    """The years a range spans, as the digits a question writes them ('2021'); none for an open range."""
-    if not 1 < rng.start.year <= rng.end.year < 9999 or rng.end.year - rng.start.year > 5:
-        return set()
-    return {str(y) for y in range(rng.start.year, rng.end.year + 1)}
-
-
 class Evidence:
     """Scores sentences against a question: IDF-weighted coverage of its terms, with answer-type checks."""
 
@@ -85,8 +78,8 @@ class Evidence:
             text = _QUESTION_RX.sub(" ", without_dates(query.text) if dated else query.text)
             words = set(keyword_words(text))
             toks = [t for t in dict.fromkeys(tokenize(text)) if len(t) > 1 and (t in words or self.keyword.df(t))]
-            years = _years_of(query.range) if query.range is not None and not dated else set()
-            # a year asked about is matched by its digits or by a passage dated in the question's range
+            years = {str(y) for y in query.years} if query.range is not None and not dated else set()
+            # a year asked about (the range's years, set with it) is matched by its digits or by a passage dated in it
             terms: list[tuple[float, tuple[str, ...]]] = [(self.idf(t), (t, *DATED) if t in years else (t,)) for t in toks]
             if dated and terms:  # a day, week or month asked about is matched by the passage's dates, not its digits
                 terms.append((DATE_WEIGHT * sum(w for w, _ in terms) / len(terms), DATED))

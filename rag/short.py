@@ -157,8 +157,8 @@ def _short(query: Query, sentence: str) -> str | None:
     if query.answer_type is None and (keyed := _keyword_answer(query, sentence)):  # '2023年温网女单亚军'
         return keyed
     gap, near = cloze(q, sentence, dates=query.answer_type == "date") if CJK.search(q) else (None, None)
-    if query.answer_type == "number" and CJK.search(q) and (led := led_counts(q, sentence)) and not (gap and led[0][1] in gap):
-        at, span = sentence.find(led[0][1]), led[0][1]
+    if query.answer_type == "number" and CJK.search(q) and (led := _led_count(q, sentence)) and not (gap and led in gap):
+        at, span = sentence.find(led), led
         span = ("第" if sentence[at - 1 : at] == "第" else "") + span  # '第29个'
         digits = re.match(r".*[\d一二三四五六七八九十百千两]", span)  # the count before its unit, for the noun it counts
         counted = _with_unit(q, digits.group(0), sentence) if digits else span
@@ -180,17 +180,17 @@ _MEASURE = "个家次名位项人倍届批座所条件台户篇例枚岁架辆�
 _LEAD_CHARS = 10  # the question's words are looked for in this many characters before a count
 
 
-def led_counts(question: str, sentence: str) -> list[tuple[int, str]]:
-    """Each count in ``sentence`` scored by the question's words around it (its dates left out), best first: the
+def _led_count(question: str, sentence: str) -> str | None:
+    """The count in ``sentence`` the question's words around it (its dates left out) point to, scored by: the
     question's two-character pieces among the ``_LEAD_CHARS`` characters of its clause before it, the one touching it
     among them ('利润总额同比增长5.4%' for '利润总额增长了多少'), or the characters its unit and what follows share with
     what follows the question word ('27个省份公布' for '多少个省份公布'), whichever is more; one more for the unit
-    asked ('多少架次'). Empty when no count touches the question's words."""
+    asked ('多少架次'); the first on a tie. ``None`` when no count touches the question's words."""
     q = without_dates(question)
     wh = _WH.search(q)
     asked = q[wh.end() :] if wh else ""
     unit = asked[:1] if asked[:1] and asked[:1] in _MEASURE else ""
-    out: list[tuple[int, int, str]] = []
+    best: tuple[int, int, str] | None = None
     for m in _NUMBER_SPAN.finditer(sentence):
         span = m.group(0).strip()
         if (not span or span in question or re.fullmatch(r"(?:19|20)\d{2}[年财届]?", span) or not asked_number(question, span)
@@ -204,8 +204,9 @@ def led_counts(question: str, sentence: str) -> list[tuple[int, str]]:
         follow = next((i for i, (a, b) in enumerate(zip(asked, counted)) if a != b), min(len(asked), len(counted)))
         follow = follow if follow >= 2 else 0
         if lead or follow:
-            out.append((max(lead, follow) + (1 if unit and unit in span else 0), -m.start(), span))
-    return [(sc, sp) for sc, _, sp in sorted(out, reverse=True)]
+            scored = (max(lead, follow) + (1 if unit and unit in span else 0), -m.start(), span)
+            best = scored if best is None or scored > best else best
+    return best[2] if best else None
 
 
 def _nearest(query: Query, spans: list[tuple[str, int]], sentence: str) -> str:
@@ -330,7 +331,7 @@ def _said(question: str, sentence: str) -> str | None:
     if not m:
         return None
     verb = m.group(1) or m.group(2)
-    found = [(sentence.find(v), v) for v in _SAME_VERB.get(verb, (verb,)) if v in sentence]
+    found = [(at, v) for v in _SAME_VERB.get(verb, (verb,)) if (at := sentence.find(v)) >= 0]
     if not found:
         return None
     at, verb = min(found)

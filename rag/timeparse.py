@@ -139,6 +139,12 @@ def _part_of_year(y: int, part: str) -> tuple[date, date, str]:
 _YEAR_WORD = {"今年": 0, "本年": 0, "去年": 1, "上一年": 1, "前年": 2, "大前年": 3, "明年": -1}
 _PART = r"(年初|年底|年末|年中|上半年|下半年)?"
 _D = r"(\d{1,2}|[一二三四五六七八九十]{1,3})"
+_AND_TO = r"\s*(?:和|与|及|、|至|到|—|–|-|~|～)\s*"  # between the days of one report ('30日和31日', '25日至27日')
+
+
+def _days(lo: date, hi: date) -> str:
+    """The granularity of the days of one report: days up to a week, a span beyond."""
+    return "day" if (hi - lo).days <= 7 else "span"
 
 
 def _pass(text: str, as_of: date, report: bool = False) -> list[tuple[int, int, date, date, str, bool]]:
@@ -179,17 +185,16 @@ def _pass(text: str, as_of: date, report: bool = False) -> list[tuple[int, int, 
         day = date(int(m.group(1)), _number(m.group(2)) or 0, _number(m.group(3)) or 0)
         add(m, day, day, "day", False)
 
-    # days of one report: 2023年7月30日和31日, 2023年7月30日至8月2日 (up to a week reads as days, longer as a span)
+    # days of one report: 2023年7月30日和31日, 2023年7月30日至8月2日
     @safe
     def ymd_span(m: re.Match[str]) -> None:
         y, mo = int(m.group(1)), _number(m.group(2)) or 0
         lo = date(y, mo, _number(m.group(3)) or 0)
         hi = date(y, _number(m.group(4)) or 0 if m.group(4) else mo, _number(m.group(5)) or 0)
         if lo < hi:
-            add(m, lo, hi, "day" if (hi - lo).days <= 7 else "span", False)
+            add(m, lo, hi, _days(lo, hi), False)
 
-    for m in re.finditer(rf"((?:19|20)\d{{2}})\s*年\s*{_D}\s*月\s*{_D}\s*[日号]?\s*(?:和|与|及|、|至|到|—|–|-|~|～)\s*"
-                         rf"(?:{_D}\s*月\s*)?{_D}\s*[日号]", text):
+    for m in re.finditer(rf"((?:19|20)\d{{2}})\s*年\s*{_D}\s*月\s*{_D}\s*[日号]?{_AND_TO}(?:{_D}\s*月\s*)?{_D}\s*[日号]", text):
         ymd_span(m)
     for m in re.finditer(rf"((?:19|20)\d{{2}})\s*年\s*{_D}\s*月\s*{_D}\s*[日号]", text):
         ymd(m)
@@ -379,15 +384,14 @@ def _pass(text: str, as_of: date, report: bool = False) -> list[tuple[int, int, 
             y -= 1  # "7月23日" asked in May means last July
         if dd and m.group(3):  # '12月25日至27日'
             lo, hi = date(y, mo, dd), date(y, mo, _number(m.group(3)) or 0)
-            add(m, lo, hi, "day" if (hi - lo).days <= 7 else "span", True)
+            add(m, lo, hi, _days(lo, hi), True)
         elif dd:
             day = date(y, mo, dd)
             add(m, day, day, "day", True)
         else:
             add(m, *_month(y, mo), "month", True)
 
-    for m in re.finditer(rf"(?<![\d年{_NUM}同单每唯个])(?<!年\s){_D}\s*月(?:份)?(?:{_D}\s*[日号](?:\s*(?:和|与|及|、|至|到|—|–|-|~|～)\s*"
-                         rf"{_D}\s*[日号])?)?", text):
+    for m in re.finditer(rf"(?<![\d年{_NUM}同单每唯个])(?<!年\s){_D}\s*月(?:份)?(?:{_D}\s*[日号](?:{_AND_TO}{_D}\s*[日号])?)?", text):
         md(m)
     return found
 
