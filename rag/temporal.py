@@ -25,6 +25,7 @@ UNDATED = 1.0  # an article with no date is never excluded by a soft range
 REPORT_LAG = timedelta(days=3)  # a report can appear a few days after a day-granular event
 RENDERED = frozenset({"compare", "same", "each", "timeline", "count"})  # plans answered by ``render``, not a generator
 PER_EVENT = 3
+ANCHOR_MATCH = 0.5  # share of an anchor's words its best passage must hold for its date to lead the search
 TIMELINE_DEPTH, TIMELINE_ITEMS = 60, 10  # chunks searched for a timeline; stories listed  # hits retrieved for each event of a comparison
 
 Search = Callable[[str, int, str | None, str | None], list[Hit]]  # (text, k, date_from, date_to) -> hits
@@ -299,7 +300,7 @@ def gather(p: Plan, search: Search, k: int) -> Evidence:
         # each event on its own; its range (if any) ranks its passages, with undated ones as in range: it filters nothing
         texts = [_asked(e, p.rest) if p.kind == "each" else e for e in p.events]
         ranges = p.ranges or (p.range,) * len(texts)
-        found = [boost(search(t, PER_EVENT * 3, None, None), r, IN_RANGE)[:PER_EVENT] for t, r in zip(texts, ranges)]
+        found = [_event_hits(search, t, r) for t, r in zip(texts, ranges)]
         for event, hits in zip(p.events, found):
             if hits:
                 n = add(hits[0])
@@ -321,7 +322,10 @@ def gather(p: Plan, search: Search, k: int) -> Evidence:
             lo, hi = _around(span, p.unit)
             rest = search(p.rest, k, lo.isoformat(), hi.isoformat())
         anywhen = search(p.rest, k, None, None)
-        mixed = [h for pair in zip(rest, anywhen) for h in pair] + rest[len(anywhen):] + anywhen[len(rest):]
+        if anchor and overlap(p.events[0], anchor[0].chunk.text) < ANCHOR_MATCH:  # a weak match dates nothing
+            mixed = anywhen + rest
+        else:
+            mixed = [h for pair in zip(rest, anywhen) for h in pair] + rest[len(anywhen):] + anywhen[len(rest):]
         for h in mixed:  # the anchor's day and any date in turn (the anchor may be misdated),
             if len(ev.hits) < max(1, k - 1):  # and room for the anchor in the top k
                 add(h)
@@ -359,6 +363,20 @@ def gather(p: Plan, search: Search, k: int) -> Evidence:
             ev.dated.append((p.topic, n, d, s, e))
         return ev
     return ev
+
+
+def _event_hits(search: Search, text: str, rng: DateRange | None) -> list[Hit]:
+    """One event's best passages: searched anywhen, and (when the event has a range) again within it, so an
+    in-range report ranked deep still surfaces; a hit found only in range scores as the last one found anywhen
+    (scores of a filtered search are not comparable), then the range ranks them all."""
+    hits = search(text, PER_EVENT * 3, None, None)
+    if rng is not None and hits and (rng.start.year > 1 or rng.end.year < 9999):
+        end = rng.end + REPORT_LAG if rng.granularity == "day" else rng.end
+        seen = {h.chunk.chunk_id for h in hits}
+        floor = hits[-1].score
+        hits += [replace(h, score=floor) for h in search(text, PER_EVENT * 3, rng.start.isoformat(), end.isoformat())
+                 if h.chunk.chunk_id not in seen]
+    return boost(hits, rng, IN_RANGE)[:PER_EVENT]
 
 
 def _asked(event: str, rest: str) -> str:

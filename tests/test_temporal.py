@@ -214,3 +214,32 @@ def test_an_anchored_question_also_keeps_the_best_matches_at_any_date() -> None:
     ids = [h.chunk.chunk_id for h in temporal.gather(p, search, 5).hits]
     assert len(ids) == 5 and {"乙地发生炸弹袭击。", "乙地发生汽车炸弹袭击。"} <= set(ids)
     assert ids[0] == "乙地发生袭击一。" and ids[-1] == anchor[0].chunk.chunk_id
+
+
+def test_an_anchor_its_best_passage_barely_matches_does_not_lead_with_its_day() -> None:
+    """A passage holding few of the anchor's words dates nothing: matches at any date come first."""
+    anchor = _hits("2021年3月1日，丙市召开会议。", day="2021-03-01")
+    that_day = _hits("乙地发生袭击一。", "乙地发生袭击二。", day="2021-03-01")
+    anywhen = _hits("乙地发生炸弹袭击。", "乙地发生汽车炸弹袭击。", "乙地发生袭击事件。", day="2020-01-01", top=2.0)
+
+    def search(text: str, k: int, date_from: str | None, date_to: str | None) -> list[Hit]:
+        return (anchor if "投产" in text else that_day if date_from else anywhen)[:k]
+
+    p = plan("甲项目正式投产当天，乙地发生了什么袭击？")
+    assert p is not None and p.kind == "anchored"
+    ids = [h.chunk.chunk_id for h in temporal.gather(p, search, 5).hits]
+    assert ids[:3] == [h.chunk.chunk_id for h in anywhen] and ids[-1] == anchor[0].chunk.chunk_id
+
+
+def test_an_events_report_in_its_range_is_found_though_ranked_deep_at_any_date() -> None:
+    """'2024年甲公司股价变动': the 2024 report below the first hits found anywhen is searched for within 2024."""
+    anywhen = _hits(*(f"甲公司股价变动{i}。" for i in range(9)), day="2019-05-01", step=0.02)  # fused scores are close
+    in_2024 = _hits("2024年3月5日，甲公司股价重挫。", day="2024-03-05")
+
+    def search(text: str, k: int, date_from: str | None, date_to: str | None) -> list[Hit]:
+        return (in_2024 if date_from else anywhen)[:k]
+
+    p = plan("2024年甲公司股价变动和乙省发布新规哪个更早？", "2024-12-01")
+    assert p is not None and p.kind == "compare" and p.ranges[0] is not None
+    ev = temporal.gather(p, search, 5)
+    assert ev.hits[0].chunk.chunk_id == in_2024[0].chunk.chunk_id and ev.dated[0][2] == "2024-03-05"
