@@ -40,10 +40,14 @@ _DATE_SPAN = re.compile(
     r"(?:(?:公元前?)?\d{1,4}\s*年\s*)?(?:\d{1,2}\s*月\s*(?:\d{1,2}\s*[日号])?)|(?:公元前?)?\d{1,4}\s*年(?:代|初|底|末)?"
     r"|[一二三四五六七八九十〇零]{2,4}年|\d{1,2}世纪(?:\d{2}年代)?"
 )
-_UNIT = r"(?:美元|人民币|公顷|英尺|分钟|小时|公里|平方米|千米|英里|个月|[%％]|(?![的年月日号时点和与及、，。；])[\u4e00-\u9fff])"
+_UNIT = r"(?:美元|人民币|公顷|英尺|分钟|小时|公里|平方米|千米|英里|个月|[%％]|(?![的年月日号时点和与及至到、，。；])[\u4e00-\u9fff])"
+_PER = r"(?:\s*/\s*(?:公斤|千克|斤|吨|克|升|平方米|平米|股|瓶|件|人|次|天|月|年))?"  # '8元/公斤'
+_AMOUNT = r"\d[\d,，.]*(?![\d年月日号时点])\s*(?:多|余)?\s*(?:万|亿|千|百)?"
 _NUMBER_SPAN = re.compile(
     r"\d+\s*[–\-—:：比]\s*\d+(?!\s*[年月日])"  # a score: '20–18', '3比1'
-    rf"|(?:约|近|超过|逾)?\d[\d,，.]*(?![\d年月日号时点])\s*(?:多|余)?\s*(?:万|亿|千|百)?\s*{_UNIT}?"
+    r"|\d[\d,]*\.\d+\s*点(?!\d)"  # an index level: '2761.22点' (a decimal is no time of day)
+    rf"|(?:约|近|超过|逾)?{_AMOUNT}\s*{_UNIT}?\s*[至到~～]\s*{_AMOUNT}\s*{_UNIT}{_PER}"  # a range: '45万至50万人'
+    rf"|(?:约|近|超过|逾)?{_AMOUNT}\s*{_UNIT}?{_PER}"
     rf"|(?:约|近|超过|逾)?[一二三四五六七八九十百千两][一二三四五六七八九十百千万亿两零]*(?:多|余)?{_UNIT}"
 )
 _TITLE = re.compile(
@@ -168,6 +172,9 @@ def _short(query: Query, sentence: str) -> str | None:
     if query.answer_type is None and (_HAPPENED.search(q) or _OPENS_DATED.match(sentence)):
         return _first_event(sentence)  # '发生了什么事件', or no gap in a dated report: its first clause past the dateline
     spans = typed_spans(query.answer_type, sentence, q)
+    if not spans and query.answer_type == "date":  # '2019年6月11日…什么时候开启': the quote only has the day asked with
+        told = [m.group(0).strip() for m in _DATE_SPAN.finditer(sentence) if m.group(0).strip() in q]
+        return max(told, key=len) if told else None
     if not spans:
         return None
     if near is not None:  # the question word's place in the quote
@@ -178,6 +185,7 @@ def _short(query: Query, sentence: str) -> str | None:
 _LINK = re.compile(r"\s*(?:为|是|达到?|报收?于?|共计?|合计|累计|了|至|到|有|分别为)?\s*$")
 _MEASURE = "个家次名位项人倍届批座所条件台户篇例枚岁架辆艘吨只种元支场张部本颗棵头匹套份股起轮期层级道组对"
 _LEAD_CHARS = 10  # the question's words are looked for in this many characters before a count
+_TOUCH = 6  # what a count scores when the word before it is the one before the question word
 
 
 def _led_count(question: str, sentence: str) -> str | None:
@@ -190,6 +198,7 @@ def _led_count(question: str, sentence: str) -> str | None:
     wh = _WH.search(q)
     asked = q[wh.end() :] if wh else ""
     unit = asked[:1] if asked[:1] and asked[:1] in _MEASURE else ""
+    verb = re.sub(r"(?:了|是|为|有|达|约|共)+$", "", q[: wh.start()])[-2:] if wh else ""  # '票房增长了多少' -> '增长'
     best: tuple[int, int, str] | None = None
     for m in _NUMBER_SPAN.finditer(sentence):
         span = m.group(0).strip()
@@ -200,6 +209,7 @@ def _led_count(question: str, sentence: str) -> str | None:
         before = before[: _LINK.search(before).start()][-_LEAD_CHARS:]  # type: ignore[union-attr]
         pieces = [before[i : i + 2] for i in range(len(before) - 1)]
         lead = sum(p in q for p in pieces) if pieces and pieces[-1] in q else 0
+        lead += _TOUCH if len(verb) == 2 and before.endswith(verb) else 0  # the word next to the question word, next to it
         counted = (span[-1] if span[-1] in _MEASURE else "") + sentence[m.end() :].lstrip()
         follow = next((i for i, (a, b) in enumerate(zip(asked, counted)) if a != b), min(len(asked), len(counted)))
         follow = follow if follow >= 2 else 0
@@ -234,6 +244,8 @@ def _keyword_answer(query: Query, sentence: str) -> str | None:
 RATE_Q = re.compile(r"(?:\D率|比重|占比|增速|增幅|涨幅|跌幅|降幅)(?:是|为|达到?了?|约|提高了?|下降了?|上升了?|增长了?|降低了?|"
                      r"上涨了?|下跌了?|回落了?|提升了?)?多少(?![个只家名位人次项年天])")  # the rate itself is asked
 PERCENT = re.compile(r"\d\s*[%％]|百分点|百分之|[一二三四五六七八九十]成|\d+(?:\.\d+)?成")
+POINTS_Q = re.compile(r"多少点|点位|点数|指数(?:的|收盘)?(?:是|为|报|收于?)?(?:多少|什么)(?!个|只|家)")  # an index level
+POINTS = re.compile(r"\d\s*点(?!\d)")
 MONEY_Q = re.compile(r"(?:售价|价格|价钱|票价|股价|单价|均价|净利润|利润|营收|收入|薪资|工资|年薪|市值|票房|成本|罚款|罚金|奖金|估值|"
                       r"融资|金额|总额|造价|费用|报价|身价|税收|亏损|收益|罚款?了?|花费?了?)(?:是|为|达到?了?|约|大约|高达|共|总计)?多少(?![个只家名位人次项年天倍])|多少钱"
                       r"|\bhow much\b.*\b(?:cost|price|worth|pay|paid|sell|sold|revenue|profit|earn)", re.I)  # an amount of money asked
@@ -436,6 +448,9 @@ def _fill(framed: tuple[int | None, int | None, str] | None, sentence: str) -> t
         if re.search(r"\d\s*$", gap) and unit:  # '有多少次擒杀' / '共有136次擒杀': the count keeps its unit
             gap += unit.group(0)
         return _trim(gap), left, True
+    if left is not None and right is not None and right > _GAP_MAX and (at := sentence.find(right_q[:4], left)) >= 0 and len(right_q) >= 4:
+        # the sides far apart ('民生银行发布高层调整公告，…，王晓永被聘任为行长'): the words after the question word lead
+        return _trim(_clip(sentence[max(left, at - _OPEN_MAX) : at], forward=False)), at, False
     if left is not None and right == 0:  # 'X新增了多少Y' / 'X新增Y 76例': the answer follows Y
         after = _anchor(right_q, sentence[left:], suffix=False, longest=True)
         end = left + (after or 0)
@@ -509,8 +524,9 @@ def _trim(text: str) -> str | None:
 
 
 def asked_number(question: str, text: str) -> bool:
-    """``text`` holds the kind of number asked: an amount of money for a price or profit, a percentage for a rate."""
-    return all(rx.search(text) for ask, rx in ((MONEY_Q, MONEY), (RATE_Q, PERCENT)) if ask.search(question))
+    """``text`` holds the kind of number asked: an amount of money for a price or profit, a percentage for a rate,
+    an index level for points."""
+    return all(rx.search(text) for ask, rx in ((MONEY_Q, MONEY), (RATE_Q, PERCENT), (POINTS_Q, POINTS)) if ask.search(question))
 
 
 def typed_spans(kind: str | None, sentence: str, question: str) -> list[tuple[str, int]]:
@@ -520,6 +536,7 @@ def typed_spans(kind: str | None, sentence: str, question: str) -> list[tuple[st
         found = [(m.group(0).strip(), m.start()) for m in _DATE_SPAN.finditer(sentence)]
         if not YEAR_ASKED.search(question):  # '什么时候': a day or month before a bare year
             found = [f for f in found if not re.fullmatch(r"(?:19|20)\d{2}年?|[一二三四五六七八九十〇零]{2,4}年", f[0])] or found
+        found = [f for f in found if not re.fullmatch(r"\d{1,2}\s*年", f[0])] or found  # '超过30年' is how long, not when
     elif kind == "number":
         found = [(m.group(0).strip(), m.start()) for m in _NUMBER_SPAN.finditer(sentence)]
         found = [s for s in found if not re.fullmatch(r"(?:19|20)\d{2}年?", s[0])] or found
