@@ -25,6 +25,7 @@ from rag.store import IndexStore
 from rag.timeparse import parse_as_of
 
 from .corpus import cached_index
+from .metrics import fold
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +70,8 @@ def ask(assistant: Assistant, row: dict[str, Any], as_of: bool) -> dict[str, Any
         "id": row["id"], "type": row["temporal_type"], "multi": row["multi_doc"], "scorable": row["answer_scorable"],
         "hit5": bool(gold & set(top)), "all5": gold <= set(top),
         "all5_content": content <= set(top) if content else None,
-        "correct": any(a.lower() in said for a in row["answers"] if a) if row["answer_scorable"] else None,
-        "short_correct": any(a.lower() in line for a in row["answers"] if a) if row["answer_scorable"] else None,
+        "correct": any(fold(a) in fold(said) for a in row["answers"] if a) if row["answer_scorable"] else None,
+        "short_correct": any(fold(a) in fold(line) for a in row["answers"] if a) if row["answer_scorable"] else None,
         "refused": answer.refused, "plan": turn.plan.kind if turn.plan else None, "ms": round(ms, 1),
         "answer": answer.text[:300],
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
@@ -58,13 +59,18 @@ def strip_marks(text: str) -> str:
     return _MARK.sub("", text)
 
 
+def fold(text: str) -> str:
+    """``text`` for matching: lower case, accents and width dropped ('Chloé' matches 'Chloe', '１０' matches '10')."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).lower()
+
+
 def is_correct(answer: str, parts: Parts | None = None, answers: Sequence[str] | None = None) -> bool | None:
-    """Every part has an alternative inside the answer (case-insensitive); without parts, any of ``answers`` is."""
-    text = strip_marks(answer).lower()
+    """Every part has an alternative inside the answer (``fold``-ed); without parts, any of ``answers`` is."""
+    text = fold(strip_marks(answer))
     if parts:
-        return all(any(a.lower() in text for a in alts) for alts in parts)
+        return all(any(fold(a) in text for a in alts) for alts in parts)
     if answers:
-        return any(a.lower() in text for a in answers)
+        return any(fold(a) in text for a in answers)
     return None
 
 
@@ -112,10 +118,10 @@ def citation_precision(
 ) -> float | None:
     """Share of cited passages ``(doc_id, text)`` from a gold document or containing an answer string."""
     wanted = set(gold or ())
-    strings = [a.lower() for alts in parts or () for a in alts] + [a.lower() for a in answers or ()]
+    strings = [fold(a) for alts in parts or () for a in alts] + [fold(a) for a in answers or ()]
     if not cited or not (wanted or strings):
         return None
-    good = sum(1 for doc, text in cited if doc in wanted or any(s in text.lower() for s in strings))
+    good = sum(1 for doc, text in cited if doc in wanted or any(s in fold(text) for s in strings))
     return good / len(cited)
 
 

@@ -61,6 +61,9 @@ def test_correctness_by_parts_needs_every_part() -> None:
 def test_correctness_by_answers_and_missing_fields() -> None:
     assert m.is_correct("约280人参加", answers=["280人", "二百八十人"]) is True
     assert m.is_correct("约300人参加", answers=["280人"]) is False
+    assert m.is_correct("Answer: Chloe Zhao [1]", answers=["Chloé Zhao"]) is True  # accents and width do not count
+    assert m.is_correct("答：１０月[1]", answers=["10月"]) is True
+    assert m.is_correct("Answer: Chloe Zhou", answers=["Chloé Zhao"]) is False
     assert m.is_correct("anything", None, None) is None
     assert m.is_correct("南京", [], []) is None
     # parts win over answers when both are given
