@@ -17,6 +17,7 @@ _QUESTION_RX = re.compile(
     r"有哪些|哪些|哪个|哪位|哪里|哪儿|哪一年|哪年|哪天|哪[支项场部国种类只家件款届座所条]|什么时候|什么样|什么|多少|几月几日|几个|第几|几位|几家|几次|是否|"
     r"怎么|怎样|如何|为什么|何时|是谁|由谁|谁|吗|呢|请问|分别|[?？]"
 )
+_FUNCTION_CHAR = re.compile(r"[的是了有吗呢之]")  # a bigram across two words with one of these is no content ('办的', '点是')
 _COUNT = re.compile(
     r"(?:\d+(?:\.\d+)?|[一二三四五六七八九十百千万两]+)\s*(?:多|余)?\s*(?:[个家次名位项万亿元人倍届批座所条件台户篇例枚岁架辆艘吨只%％]|点(?![\d半钟])|公里|多人|余人"
     r"|[门天秒米级度分](?![之钟子析布别类配享])|分钟|小时|周(?!年))"  # scores, durations, sizes ('620分', '9天', '6.1级')
@@ -78,6 +79,7 @@ class Evidence:
             text = _QUESTION_RX.sub(" ", without_dates(query.text) if dated else query.text)
             words = set(keyword_words(text))
             toks = [t for t in dict.fromkeys(tokenize(text)) if len(t) > 1 and (t in words or self.keyword.df(t))]
+            toks = [t for t in toks if t in words or not _FUNCTION_CHAR.search(t)]  # '地点是' gives no '点是'
             years = {str(y) for y in query.years} if query.range is not None and not dated else set()
             # a year asked about (the range's years, set with it) is matched by its digits or by a passage dated in it
             terms: list[tuple[float, tuple[str, ...]]] = [(self.idf(t), (t, *DATED) if t in years else (t,)) for t in toks]

@@ -106,7 +106,9 @@ def test_english_questions_over_english_text(ingest_real, tmp_path) -> None:  # 
 
 def test_who_question_finds_a_name_without_a_title(ingest_real, tmp_path) -> None:  # type: ignore[no-untyped-def]
     folder = folder_of(tmp_path, {"a.txt": "7月28日电视电话会议召开。何立峰强调，城中村改造是一项复杂艰巨的系统工程。",
-                                  "b.txt": "城中村改造工作稳步推进，多地出台方案。"})
+                                  "b.txt": "城中村改造工作稳步推进，多地出台方案。",
+                                  # '工作' is in most reports of a real archive, not only in the one about the work
+                                  "c.txt": "全市安全生产工作会议召开，部署下一阶段工作。", "d.txt": "春季农业生产工作有序开展。"})
     answer = Assistant.load(ingest_real(folder)).ask("谁强调了城中村改造工作？")
     assert not answer.refused and "何立峰" in answer.text and answer.citations[0].doc_id == "a.txt"
 
@@ -336,3 +338,11 @@ def test_a_count_asked_is_not_answered_by_a_similar_sentence_without_one(ingest_
     assert a.ask("本市年度科技进步奖共有多少家单位获奖？").refused  # the report names no number of winners
     answer = a.ask("科技进步奖的表彰会议由谁主持？")
     assert not answer.refused and "副市长主持" in answer.text
+
+
+def test_bigrams_of_function_characters_across_words_are_not_terms(assistant) -> None:  # type: ignore[no-untyped-def]
+    """'举办的地点是哪里': '办的', '的地', '点是' are rare in any archive, so they weighed as much as a name, though no
+    sentence that answers says them."""
+    terms = assistant.evidence.terms(assistant.retriever.analyze("质量大会举办的地点是哪里？"))
+    words = [t for _, alts in terms for t in alts]
+    assert "质量" in words and "举办" in words and not {"办的", "的地", "点是"} & set(words)
