@@ -50,10 +50,10 @@ _NUMBER_SPAN = re.compile(
     rf"|(?:约|近|超过|逾)?{_AMOUNT}\s*{_UNIT}?{_PER}"
     rf"|(?:约|近|超过|逾)?[一二三四五六七八九十百千两][一二三四五六七八九十百千万亿两零]*(?:多|余)?{_UNIT}"
 )
-_TITLE = re.compile(
-    r"(?:书记|市长|省长|县长|区长|局长|主任|司长|部长|厅长|处长|会长|院长|校长|总裁|总经理|董事长|主席|巡视员|秘书长|参事|"
-    r"总工程师|教授|记者|通讯员|编辑|委员|副总裁|理事长|总监|先生|女士)([\u4e00-\u9fff]{2,3})"
-)
+_ROLES = (r"(?:书记|市长|省长|县长|区长|局长|主任|司长|部长|厅长|处长|会长|院长|校长|总裁|总经理|董事长|主席|巡视员|秘书长|参事|"
+          r"总工程师|教授|记者|通讯员|编辑|委员|副总裁|理事长|总监|先生|女士)")
+_TITLE = re.compile(rf"{_ROLES}([\u4e00-\u9fff]{{2,3}})")
+_ROLE = re.compile(_ROLES)
 _ORG = re.compile(r"[\u4e00-\u9fff]{2,10}(?:有限公司|股份公司|公司|集团|银行|大学|学院|医院|研究院|研究所|协会|委员会|俱乐部|队)")
 _HELD_IN = re.compile(r"在([\u4e00-\u9fff]{2,8}?)(?:举行|举办|召开|开幕|揭幕|开赛|落幕|闭幕)")
 _ENUM_RUN = re.compile(r"[\u4e00-\u9fff·]{2,10}(?:、[\u4e00-\u9fff·]{2,10})+(?:(?:和|及|与)[\u4e00-\u9fff·]{2,10})?")
@@ -177,6 +177,9 @@ def _short(query: Query, sentence: str) -> str | None:
         return max(told, key=len) if told else None
     if not spans:
         return None
+    role = [r for r in _ROLE.findall(q) if r in sentence] if query.answer_type == "person" else []
+    if role:  # '全国青联的副主席是谁': the name in the role's clause ('霍启刚获任全国青联副主席，表示这是荣誉')
+        return _by_noun(spans, sentence, role[-1], before=True)
     if near is not None:  # the question word's place in the quote
         return min(spans, key=lambda s: (abs(s[1] - near), s[1]))[0]
     return _nearest(query, spans, sentence)
@@ -261,7 +264,8 @@ _SAME_VERB = {"讨论": ("讨论", "研究", "审议", "部署"), "研究": ("�
               "表达": ("表达", "表示", "表明"), "表明": ("表明", "表示", "表达")}
 _SAID_Q = re.compile(rf"({_SPEECH})了?(?:什么|哪些|何种)|(?:什么|哪些)(?:重要|重大|新的?)?({_SPEECH})")
 _SAID_MAX = 40
-_DATELINE = re.compile(r"^(?:(?:北京时间|当地时间)?\s*(?:\d{4}年)?(?:\d{1,2}月)?(?:\d{1,2}日)?(?:\d{1,2}(?:时|点)(?:\d{1,2}分)?)?"
+_DATELINE = re.compile(r"^(?:(?:北京时间|当地时间)?\s*(?:\d{4}年)?(?:\d{1,2}月)?(?:\d{1,2}日)?(?:[至到—~-](?:\d{1,2}月)?\d{1,2}日)?"
+                       r"(?:\d{1,2}(?:时|点)(?:\d{1,2}分)?)?"
                        r"(?:凌晨|上午|中午|下午|晚上|晚间|早上|傍晚|夜间)?(?:\d{1,2}(?:时|点)(?:\d{1,2}分)?)?)\s*[，,]?\s*")
 
 

@@ -140,6 +140,9 @@ def test_the_city_list_is_the_short_answer(assistant) -> None:  # type: ignore[n
          "张晓明被任命为总经理。",
          "张晓明"),  # the words after the question word lead when the ones before it are far
         ("今年一季度全市工业产值增长了多少？", "今年一季度，全市工业产值达到512亿元，同比增长8.3%。", "8.3%"),  # what grew
+        ("去年12月底市里发生了什么？", "2023年12月25日至26日，全市经济工作会议召开，部署明年工作。",
+         "全市经济工作会议召开"),  # the dateline's day span is no answer ('至26日')
+        ("省作协的副主席是谁？", "陈建国当选省作协副主席，表示这是荣誉更是责任。", "陈建国"),  # the name in the role's clause
     ],
 )
 def test_short_answer_spans(question: str, sentence: str, expected: str | None) -> None:
