@@ -346,3 +346,13 @@ def test_bigrams_of_function_characters_across_words_are_not_terms(assistant) ->
     terms = assistant.evidence.terms(assistant.retriever.analyze("质量大会举办的地点是哪里？"))
     words = [t for _, alts in terms for t in alts]
     assert "质量" in words and "举办" in words and not {"办的", "的地", "点是"} & set(words)
+
+
+def test_a_day_answered_without_its_year_gets_its_articles_year() -> None:
+    """'7月10日' in a report of 2019: the short answer says 2019年7月10日 (an archive holds many years)."""
+    from rag.generators.extractive import _with_year
+
+    assert _with_year("7月10日", "北京市气象台7月10日发布雷电蓝色预警。", "2019-07-10") == "2019年7月10日"
+    assert _with_year("6月1日", "该草案建议自6月1日起生效。", "2019-02-01") == "2019年6月1日"  # the nearest one
+    assert _with_year("10月3日", "大选投票于10月3日开始。", None) == "10月3日"  # no article date: no year
+    assert _with_year("2019年7月", "2019年7月，…", "2019-07-01") == "2019年7月"

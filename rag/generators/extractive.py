@@ -16,6 +16,7 @@ from ..names import english
 from ..query import CJK, Query
 from ..select import EMBED_CHARS, EMBED_LIMIT, MIN_CHARS, Embed, Selector, default_selector, featurize, window, with_title, year_ok
 from ..short import short_answer
+from ..temporal import stated_dates
 from ..types import Hit
 from .base import DocYears, Parts
 
@@ -270,6 +271,8 @@ class ExtractiveGenerator:
         first = short_answer(query, quotes[0][1])
         if not first:
             return []
+        if query.answer_type == "date":
+            first = _with_year(first, quotes[0][1], passages[quotes[0][0] - 1].chunk.date)
         parts, docs = [(first, quotes[0][0])], {passages[quotes[0][0] - 1].chunk.doc_id}
         if query.is_list:
             for n, sent in quotes[1:]:
@@ -279,6 +282,18 @@ class ExtractiveGenerator:
                     parts.append((more, n))
                     docs.add(doc)
         return parts
+
+
+_YEARLESS = re.compile(r"\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?")
+
+
+def _with_year(answer: str, sentence: str, article_date: str | None) -> str:
+    """A date answered without its year ('7月10日') with the year it has in its article ('2019年7月10日'): in an
+    archive of many years the day alone says little. Unchanged when the article gives no year."""
+    if not _YEARLESS.match(answer) or "年" in answer:
+        return answer
+    year = next((r.start.year for r in stated_dates(sentence, article_date) if answer in r.text or r.text in answer), None)
+    return f"{year}年{answer}" if year else answer
 
 
 def _cross(query: Query, passages: list[Hit]) -> bool:
