@@ -36,7 +36,7 @@ def test_a_part_that_only_says_when_is_the_range_not_an_event() -> None:
     assert p is not None and p.kind == "same" and p.events == ("甲市地铁开通", "乙省高考改革") and p.range
     p = plan("在2021年3月1日和2021年5月9日之间，海口和三亚哪个地方更早发布预警？")
     assert p is not None and p.kind == "compare" and p.events == ("海口", "三亚")
-    p = plan("甲市地铁开通，乙省召开高考改革会议，以及丙县撤县设区，这三个活动中哪个最早发生？")  # '这三个活动' no event
+    p = plan("甲市地铁开通，乙省召开高考改革会议，以及丙县撤县设区，这三个活动中哪一个最早发生？")  # '这三个活动' no event
     assert p is not None and p.kind == "compare" and p.events == ("甲市地铁开通", "乙省召开高考改革会议", "丙县撤县设区")
     p = plan("丙队夺冠和丁公司上市是否发生在同一年？")
     assert p is not None and p.kind == "same" and p.unit == "year" and p.events == ("丙队夺冠", "丁公司上市")
