@@ -54,6 +54,8 @@ _ROLES = (r"(?:书记|市长|省长|县长|区长|局长|主任|司长|部长|�
           r"总工程师|教授|记者|通讯员|编辑|委员|副总裁|理事长|总监|先生|女士)")
 _TITLE = re.compile(rf"{_ROLES}([\u4e00-\u9fff]{{2,3}})")
 _ROLE = re.compile(_ROLES)
+_WHICH_ROLE = re.compile(r"哪(?:一)?[位名个]([\u4e00-\u9fff]{2,8}?)(?=[，,。？?]|$|[与和在被是会发表出获担])")  # '哪位印度外长'
+
 _ORG = re.compile(r"[\u4e00-\u9fff]{2,10}(?:有限公司|股份公司|公司|集团|银行|大学|学院|医院|研究院|研究所|协会|委员会|俱乐部|队)")
 _HELD_IN = re.compile(r"在([\u4e00-\u9fff]{2,8}?)(?:举行|举办|召开|开幕|揭幕|开赛|落幕|闭幕)")
 _ENUM_RUN = re.compile(r"[\u4e00-\u9fff·]{2,10}(?:、[\u4e00-\u9fff·]{2,10})+(?:(?:和|及|与)[\u4e00-\u9fff·]{2,10})?")
@@ -167,6 +169,9 @@ def _short(query: Query, sentence: str) -> str | None:
         digits = re.match(r".*[\d一二三四五六七八九十百千两]", span)  # the count before its unit, for the noun it counts
         counted = _with_unit(q, digits.group(0), sentence) if digits else span
         return counted if len(counted) > len(span) else _with_unit(q, span, sentence)
+    which = _WHICH_ROLE.search(q) if query.answer_type == "person" and CJK.search(q) else None
+    if which and (after := [t for t, at in typed_spans("person", sentence, q) if sentence[:at].endswith(which.group(1))]):
+        return after[0]  # '哪位印度外长': the name right after '印度外长' in the quote ('会见印度外长苏杰生')
     if gap and (query.answer_type is None or _fits(query.answer_type, gap) and asked_number(q, gap)):
         return _with_unit(q, gap, sentence) if query.answer_type == "number" else _with_head(q, gap, sentence)
     if query.answer_type is None and (_HAPPENED.search(q) or _OPENS_DATED.match(sentence)):

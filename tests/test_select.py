@@ -143,6 +143,7 @@ def test_the_city_list_is_the_short_answer(assistant) -> None:  # type: ignore[n
         ("去年12月底市里发生了什么？", "2023年12月25日至26日，全市经济工作会议召开，部署明年工作。",
          "全市经济工作会议召开"),  # the dateline's day span is no answer ('至26日')
         ("省作协的副主席是谁？", "陈建国当选省作协副主席，表示这是荣誉更是责任。", "陈建国"),  # the name in the role's clause
+        ("市长与哪位外国市长会见？", "当天，市长张伟在市政府会见外国市长李明，双方签署友好城市协议。", "李明"),  # after the role
     ],
 )
 def test_short_answer_spans(question: str, sentence: str, expected: str | None) -> None:
