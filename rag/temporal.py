@@ -286,8 +286,7 @@ def gather(p: Plan, search: Search, k: int) -> Evidence:
     """Retrieve for each event of a comparison (and for the anchor of an anchored question), or widely for
     timelines and counts; hits are de-duplicated and numbered in order."""
     ev = Evidence()
-    date_from = p.range.start.isoformat() if p.range and p.range.start.year > 1 else None
-    date_to = p.range.end.isoformat() if p.range and p.range.end.year < 9999 else None
+    date_from, date_to = _bounds(p.range)
 
     def add(h: Hit) -> int:
         for i, old in enumerate(ev.hits, 1):
@@ -370,13 +369,20 @@ def _event_hits(search: Search, text: str, rng: DateRange | None) -> list[Hit]:
     in-range report ranked deep still surfaces; a hit found only in range scores as the last one found anywhen
     (scores of a filtered search are not comparable), then the range ranks them all."""
     hits = search(text, PER_EVENT * 3, None, None)
-    if rng is not None and hits and (rng.start.year > 1 or rng.end.year < 9999):
-        end = rng.end + REPORT_LAG if rng.granularity == "day" else rng.end
+    lo, hi = _bounds(rng, REPORT_LAG if rng is not None and rng.granularity == "day" else timedelta(0))
+    if hits and (lo or hi):
         seen = {h.chunk.chunk_id for h in hits}
         floor = hits[-1].score
-        hits += [replace(h, score=floor) for h in search(text, PER_EVENT * 3, rng.start.isoformat(), end.isoformat())
-                 if h.chunk.chunk_id not in seen]
+        hits += [replace(h, score=floor) for h in search(text, PER_EVENT * 3, lo, hi) if h.chunk.chunk_id not in seen]
     return boost(hits, rng, IN_RANGE)[:PER_EVENT]
+
+
+def _bounds(rng: DateRange | None, lag: timedelta = timedelta(0)) -> tuple[str | None, str | None]:
+    """A range as search filters (ISO from / to, ``lag`` days after its end); an open end is no filter."""
+    if rng is None:
+        return None, None
+    return (rng.start.isoformat() if rng.start.year > 1 else None,
+            (rng.end + lag).isoformat() if rng.end.year < 9999 else None)
 
 
 def _asked(event: str, rest: str) -> str:

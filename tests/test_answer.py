@@ -356,3 +356,18 @@ def test_a_day_answered_without_its_year_gets_its_articles_year() -> None:
     assert _with_year("6月1日", "该草案建议自6月1日起生效。", "2019-02-01") == "2019年6月1日"  # the nearest one
     assert _with_year("10月3日", "大选投票于10月3日开始。", None) == "10月3日"  # no article date: no year
     assert _with_year("2019年7月", "2019年7月，…", "2019-07-01") == "2019年7月"
+
+
+def test_passing_sentences_are_quoted_in_order_of_similarity_to_the_question(assistant) -> None:  # type: ignore[no-untyped-def]
+    """Of two sentences the word rules score alike, the one the real e5 model finds closer to the question leads."""
+    from rag.generators.extractive import ORDER_WEIGHT, Scored
+    from rag.types import Chunk, Hit
+
+    text = "3分钟后，同属雅安市的宝兴县发生4.5级地震，震源深度18公里。6月1日17时，雅安市芦山县发生6.1级地震，震源深度17公里。"
+    hit = Hit(Chunk("q.txt#0", "q.txt", text, 0, len(text)), 1.0)
+    cut = text.index("。") + 1
+    tied = [Scored(1, 0, cut, 0.8), Scored(1, cut, len(text), 0.8)]
+    query = assistant.retriever.analyze("芦山地震的震级是多少？")
+    ordered = assistant.extractive._order_by_similarity(query, tied, [hit])
+    assert [x.start for x in ordered] == [cut, 0]  # the Lushan sentence first
+    assert ordered[0].score == 0.8 and 0.8 - ORDER_WEIGHT < ordered[1].score < 0.8  # only the less similar one loses
