@@ -251,10 +251,13 @@ class ExtractiveGenerator:
         return [x for x, _ in chosen]
 
     def _order_by_similarity(self, query: Query, scored: list[Scored], passages: list[Hit]) -> list[Scored]:
-        """The best-covered sentences re-ordered by their e5 similarity to the question, as a penalty below the most
-        similar one (``ORDER_WEIGHT`` x the gap): which passing sentence is quoted first, not whether one passes."""
+        """The best-covered sentences that may be quoted (within ``keep_ratio`` of the best) re-ordered by their e5
+        similarity to the question, as a penalty below the most similar one (``ORDER_WEIGHT`` x the gap): which passing
+        sentence is quoted first, not whether one passes. With one such sentence nothing is embedded."""
         assert self.embed is not None
-        head = scored[:ORDER_TOP]
+        head = [x for x in scored[:ORDER_TOP] if x.score >= self.keep_ratio * scored[0].score]  # those that may be quoted
+        if len(head) < 2:
+            return scored
         qv, sv = self.embed([query.text], [x.text(passages)[:EMBED_CHARS] for x in head])
         sims = sv @ qv[0]
         best = float(sims.max())
