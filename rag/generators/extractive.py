@@ -231,7 +231,7 @@ class ExtractiveGenerator:
         if not scored:
             return []
         scored.sort(key=lambda x: x.score, reverse=True)
-        if self.embed and ORDER_WEIGHT and not query.is_list and len(scored) > 1:
+        if self.embed and ORDER_WEIGHT and not query.is_list:
             scored = self._order_by_similarity(query, scored, passages)
         limit = self.max_sentences + (1 if query.is_list else 0)
         first_doc = passages[scored[0].n - 1].chunk.doc_id
