@@ -18,6 +18,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from rag.cite import overlap
 from rag.embed import get_embedder
 from rag.pipeline import Assistant, Turn, clean_question
 from rag.settings import Settings
@@ -72,9 +73,29 @@ def ask(assistant: Assistant, row: dict[str, Any], as_of: bool) -> dict[str, Any
         "all5_content": content <= set(top) if content else None,
         "correct": any(fold(a) in fold(said) for a in row["answers"] if a) if row["answer_scorable"] else None,
         "short_correct": any(fold(a) in fold(line) for a in row["answers"] if a) if row["answer_scorable"] else None,
+        "verdict": verdict(turn, answer.refused, _MARK.sub("", answer.text).split("\n", 1)[0],
+                           row["answers"][0] if row["answers"] else ""),
         "refused": answer.refused, "plan": turn.plan.kind if turn.plan else None, "ms": round(ms, 1),
         "answer": answer.text[:300],
     }
+
+
+_NO = re.compile(r"^(?:不|否|没|no\b)", re.I)
+
+
+def verdict(turn: Turn, refused: bool, first: str, gold: str) -> bool | None:
+    """For a which-came-first or same-day/month/year question (most are not ``answer_scorable``: the reference
+    paraphrases an event): whether the answer's first line picks the event the reference names (the event of the
+    question holding most of the reference's words) or says yes / no as it does; ``None`` for other questions."""
+    p = turn.plan
+    if p is None or not gold or p.kind not in ("compare", "same") or (p.kind == "compare" and p.order):
+        return None
+    if refused:
+        return False
+    if p.kind == "same":
+        return ("是的" in first or first.startswith("Answer: Yes")) != bool(_NO.match(gold.strip()))
+    named = max(p.events, key=lambda e: overlap(e, gold))
+    return first.startswith(("答：", "Answer:")) and named in first
 
 
 def summarize(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -93,6 +114,8 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             "all_content@5": _mean(r.get("all5_content") for r in multi if r.get("all5_content") is not None),
             "scorable": len(scored), "accuracy": _mean(r["correct"] for r in scored),
             "short_line": _mean(r.get("short_correct") for r in scored),
+            "verdicts": sum(r.get("verdict") is not None for r in g),
+            "verdict_right": _mean(r["verdict"] for r in g if r.get("verdict") is not None),
             "refused": _mean(r["refused"] for r in g), "p50_ms": _median([r["ms"] for r in g]),
         }
     return out
@@ -110,14 +133,16 @@ def _median(xs: list[float]) -> float | None:
 
 def table(results: dict[str, dict[str, dict[str, Any]]]) -> str:
     lines = ["| run | type | questions | hit@5 | multi-passage | all gold in top 5 | same, date-only gold passages left out |"
-             " scorable | answers right | short line alone right | refused | p50 ms |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             " scorable | answers right | short line alone right | which-first / same-date questions | verdict right |"
+             " refused | p50 ms |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for run, summary in results.items():
         for t in (*TYPES, "all"):
             s = summary.get(t)
             if s:
                 lines.append(f"| {run} | {t} | {s['questions']} | {s['hit@5']} | {s['multi']} | {s['all_gold@5']} | {s['all_content@5']} | "
-                             f"{s['scorable']} | {s['accuracy']} | {s.get('short_line')} | {s['refused']} | {s['p50_ms']} |")
+                             f"{s['scorable']} | {s['accuracy']} | {s.get('short_line')} | {s['verdicts']} | {s['verdict_right']} | "
+                             f"{s['refused']} | {s['p50_ms']} |")
     return "\n".join(lines)
 
 
@@ -149,7 +174,10 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "report.json").write_text(json.dumps({"meta": meta, "summary": results, "results": per_question},
                                                      ensure_ascii=False, indent=1))
     note = ("answers right: a gold answer (short, `answer_scorable` rows) is contained in the answer text, quotes "
-            "included; short line alone: the same for the answer's first line (答：… / Answer: …) only, none given: wrong.")
+            "included; short line alone: the same for the answer's first line (答：… / Answer: …) only, none given: wrong. "
+            "verdict right (which-came-first and same-day/month/year questions, whether scorable or not): the first line "
+            "names the event the reference names (the question's event sharing most of its words) or says yes / no as "
+            "it does; refused: wrong.")
     md = (f"# ChronoQA development half, with and without as-of handling\n\n{json.dumps(meta, ensure_ascii=False)}\n\n"
           f"{note}\n\n{table(results)}\n")
     (args.out / "report.md").write_text(md)

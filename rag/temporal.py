@@ -25,12 +25,14 @@ UNDATED = 1.0  # an article with no date is never excluded by a soft range
 REPORT_LAG = timedelta(days=3)  # a report can appear a few days after a day-granular event
 RENDERED = frozenset({"compare", "same", "each", "timeline", "count"})  # plans answered by ``render``, not a generator
 PER_EVENT = 3
+EVENT_WORDS = 1.0  # weight of the share of an event's words a passage holds, against its retrieval score
 ANCHOR_MATCH = 0.5  # share of an anchor's words its best passage must hold for its date to lead the search
 TIMELINE_DEPTH, TIMELINE_ITEMS = 60, 10  # chunks searched for a timeline; stories listed  # hits retrieved for each event of a comparison
 
 Search = Callable[[str, int, str | None, str | None], list[Hit]]  # (text, k, date_from, date_to) -> hits
 
-_ORDER = re.compile(r"(?:时间|先后)顺序|按时间(?:先后)?排[列序]|从早到晚|从先到后|由早到晚|\bin (?:what|which|chronological) order\b", re.I)
+_ORDER = re.compile(r"(?:按照?|依照?)?(?:时间|先后)顺序|按时间(?:先后)?排[列序]|从早到晚|从先到后|由早到晚"
+                    r"|\bin (?:what|which|chronological) order\b", re.I)
 _COMPARE = re.compile(r"(?:哪个|哪一个|哪件|哪一件|哪项|哪一项|哪起|哪一起|谁)[^，。？?]{0,8}?(更早|最早|先|更晚|最晚|后)"
                       r"|(更早|最早|更晚|最晚)(?:发生)?的是"
                       r"|which (?:came|happened|was) (first|earlier|later|last)|which .{0,30}\b(earlier|first|later|last)\b", re.I)
@@ -95,7 +97,8 @@ def _plan(question: str, as_of: str | date | None) -> Plan | None:
     m = _COMPARE.search(question)
     if m:
         word = next(g for g in m.groups() if g)
-        events = _events(question[: m.start()]) if m.start() > 8 else _events(question)
+        listed = re.search(r"[：:]\s*(\S.{4,})$", question[m.end() :])  # '以下事件中，哪个最早：A、B、C？'
+        events = _events(listed.group(1)) if listed else _events(question[: m.start()]) if m.start() > 8 else _events(question)
         if len(events) >= 2:
             return Plan("compare", rng, events, latest=word.lower() in ("更晚", "最晚", "后", "later", "last"))
     same = _SAME.search(question)
@@ -128,7 +131,7 @@ def _events(text: str) -> tuple[str, ...]:
         return tuple(x.strip() for x in numbered)
     text = _TAIL.sub("", text.strip()).strip("，,、 ")
     parts = [p.strip(" ，,、") for p in re.split(r"[、，,；;]|以及", text)]
-    parts = [_COUNTED.sub("", re.sub(r"^(?:和|与|跟)", "", p)).strip(" ，,、") for p in parts if p]
+    parts = [_COUNTED.sub("", re.sub(r"^(?:和|与|跟|或)", "", p)).strip(" ，,、") for p in parts if p]
     parts = [p for p in parts if p and not _only_time(p)]
     last = _halves(parts[-1]) if parts else None
     if last:
@@ -156,14 +159,18 @@ _AND = re.compile(r"和(?![平谐睦])|(?<![参给])与(?!会)|跟|还是|(?<![A
 
 def _halves(text: str) -> tuple[str, str] | None:
     """Split 'A和B' at the conjunction nearest the middle that leaves both sides at least 4 characters; failing
-    that, at a 和 that leaves both at least 2 ('古德利和周巧儿')."""
-    for least, only_he in ((4, False), (2, True)):
-        cuts = [m for m in _AND.finditer(text)
-                if m.start() >= least and len(text) - m.end() >= least and (not only_he or m.group(0) == "和")]
+    that, at a 及 ('谷爱凌的夺冠比赛及卡塔尔…'; it also joins words within one event, so it comes second), then at
+    a 和 that leaves both at least 2 ('古德利和周巧儿')."""
+    for pattern, least in ((_AND, 4), (_JI, 4), (_HE, 2)):
+        cuts = [m for m in pattern.finditer(text) if m.start() >= least and len(text) - m.end() >= least]
         if cuts:
             m = min(cuts, key=lambda m: abs(m.start() - len(text) / 2))
             return text[: m.start()].strip(), text[m.end() :].strip()
     return None
+
+
+_JI = re.compile(r"(?<!以)及(?![时其格早])")
+_HE = re.compile(r"和(?![平谐睦])")
 
 
 def _topic(question: str, rng: DateRange | None) -> str:
@@ -257,16 +264,51 @@ def boost(hits: list[Hit], rng: DateRange | None, undated: float = UNDATED) -> l
 
 def event_date(hit: Hit, event: str) -> tuple[str | None, int, int]:
     """The date of ``event`` in ``hit``: the day-level date stated nearest its best sentence (within three
-    sentences, or opening the passage), else the article's date; with that sentence's span in the passage."""
+    sentences, or opening the passage), else the article's date; an undated article's passage falls back on the
+    day the event's own words state, a day whose year the event or its sentence states, or a coarser date stated
+    there ('2022年11月底' -> '2022-11', '2020年底' -> '2020'). With that sentence's span in the passage."""
     text = hit.chunk.text
     spans = sentences(text) or [(0, len(text))]
     best = max(range(len(spans)), key=lambda i: overlap(event, text[spans[i][0] : spans[i][1]]))
     s, e = spans[best]
-    for i in sorted({best, *range(max(0, best - 3), min(len(spans), best + 4)), 0}, key=lambda i: (abs(i - best), i)):
+    near = sorted({best, *range(max(0, best - 3), min(len(spans), best + 4)), 0}, key=lambda i: (abs(i - best), i))
+    for i in near:
         stated = [r for r in stated_dates(text[spans[i][0] : spans[i][1]], hit.chunk.date) if r.granularity == "day"]
         if stated:
             return stated[0].start.isoformat(), s, e
-    return hit.chunk.date, s, e
+    if hit.chunk.date:
+        return hit.chunk.date, s, e
+    for i in near:
+        coarse = _coarse_date(text[spans[i][0] : spans[i][1]], event)
+        if coarse:
+            return coarse, s, e
+    return None, s, e
+
+
+def _coarse_date(sentence: str, event: str) -> str | None:
+    """An undated sentence's date for ``event``: the day the event's own words state; a day without a year, in
+    the year the event or the sentence states ('北京时间4月4日，张之臻在2023年ATP250…'); else the first month or
+    year the sentence states (ISO at that precision); ``None`` when there is none."""
+    own = [r for r in resolve(event) if not r.relative]
+    if own and own[0].granularity == "day":
+        return own[0].start.isoformat()
+    year = next((r for r in (*own, *stated_dates(sentence, None)) if r.granularity == "year"), None)
+    if year is not None:
+        day = next((m for m in _MONTH_DAY.finditer(sentence)), None)
+        if day is not None:
+            try:
+                return date(year.start.year, int(day.group(1)), int(day.group(2))).isoformat()
+            except ValueError:
+                pass
+    for r in stated_dates(sentence, None):
+        if r.granularity == "month" or (r.granularity == "span" and r.start.year > 1 and "月" in r.text):
+            return r.start.isoformat()[:7]
+        if r.granularity == "year" or (r.granularity == "span" and r.start.year > 1):
+            return r.start.isoformat()[:4]
+    return None
+
+
+_MONTH_DAY = re.compile(r"(?<![\d年])(\d{1,2})月(\d{1,2})[日号]")  # a day without its year
 
 
 # --- retrieval and answers -----------------------------------------------------------------------------
@@ -299,7 +341,7 @@ def gather(p: Plan, search: Search, k: int) -> Evidence:
         # each event on its own; its range (if any) ranks its passages, with undated ones as in range: it filters nothing
         texts = [_asked(e, p.rest) if p.kind == "each" else e for e in p.events]
         ranges = p.ranges or (p.range,) * len(texts)
-        found = [_event_hits(search, t, r) for t, r in zip(texts, ranges)]
+        found = [_event_hits(search, t, r, e) for t, r, e in zip(texts, ranges, p.events)]
         for event, hits in zip(p.events, found):
             if hits:
                 n = add(hits[0])
@@ -364,16 +406,20 @@ def gather(p: Plan, search: Search, k: int) -> Evidence:
     return ev
 
 
-def _event_hits(search: Search, text: str, rng: DateRange | None) -> list[Hit]:
+def _event_hits(search: Search, text: str, rng: DateRange | None, event: str = "") -> list[Hit]:
     """One event's best passages: searched anywhen, and (when the event has a range) again within it, so an
     in-range report ranked deep still surfaces; a hit found only in range scores as the last one found anywhen
-    (scores of a filtered search are not comparable), then the range ranks them all."""
+    (scores of a filtered search are not comparable). The passages that hold more of the event's own words lead
+    (retrieval score breaks ties: fused scores are close, the words decide), then the range ranks them all."""
     hits = search(text, PER_EVENT * 3, None, None)
     lo, hi = _bounds(rng, REPORT_LAG if rng is not None and rng.granularity == "day" else timedelta(0))
     if hits and (lo or hi):
         seen = {h.chunk.chunk_id for h in hits}
         floor = hits[-1].score
         hits += [replace(h, score=floor) for h in search(text, PER_EVENT * 3, lo, hi) if h.chunk.chunk_id not in seen]
+    words = event or text
+    hits = sorted((replace(h, score=h.score * (1 + EVENT_WORDS * overlap(words, h.chunk.text))) for h in hits),
+                  key=lambda h: h.score, reverse=True)
     return boost(hits, rng, IN_RANGE)[:PER_EVENT]
 
 
@@ -421,7 +467,10 @@ def render(p: Plan, ev: Evidence, lang: str = "zh") -> Iterator[str]:
             yield f"Answer: {word}: {first}:\n" if en else f"答：{word}{first}：\n"  # the short answer line
         else:
             cut = {"day": 10, "week": 10, "month": 7, "year": 4}[p.unit]
-            same = len({(x[2] or "")[:cut] for x in dated}) == 1
+            known = min(cut, *(len(x[2] or "") for x in dated))  # a date known only to its month or year
+            same = len({(x[2] or "")[:known] for x in dated}) == 1
+            if same and known < cut:  # same year, but the day or month asked about is not known
+                return
             yield ("Answer: Yes:\n" if same else "Answer: No:\n") if en else ("答：是的，是同一" if same else "答：不是，不是同一") + {
                 "day": "天", "week": "周", "month": "个月", "year": "年"}[p.unit] + "：\n"
         for event, n, d, s, e in sorted(dated, key=lambda x: x[2] or ""):

@@ -245,3 +245,48 @@ def test_an_events_report_in_its_range_is_found_though_ranked_deep_at_any_date()
     assert p is not None and p.kind == "compare" and p.ranges[0] is not None
     ev = temporal.gather(p, search, 5)
     assert ev.hits[0].chunk.chunk_id == in_2024[0].chunk.chunk_id and ev.dated[0][2] == "2024-03-05"
+
+
+def test_events_listed_after_a_colon_or_joined_by_ji_are_each_an_event() -> None:
+    p = plan("以下事件中，哪个最早发生：甲市地铁开通、乙省发布新规、丙队夺冠？")
+    assert p is not None and p.kind == "compare" and p.events == ("甲市地铁开通", "乙省发布新规", "丙队夺冠")
+    p = plan("甲市地铁开通、乙省发布新规和丙队夺冠，按时间顺序哪个最早发生？")
+    assert p is not None and p.kind == "compare" and p.events == ("甲市地铁开通", "乙省发布新规", "丙队夺冠")
+    p = plan("甲市地铁开通、乙省发布新规及丙队夺冠，哪个事件最早发生？")
+    assert p is not None and p.events == ("甲市地铁开通", "乙省发布新规", "丙队夺冠")
+    p = plan("甲省新增确诊及无症状感染者报告与乙市确诊病例，哪个事件更早？")  # 及 inside one event: 与 splits first
+    assert p is not None and p.events == ("甲省新增确诊及无症状感染者报告", "乙市确诊病例")
+
+
+def test_an_events_passage_that_holds_its_words_leads_its_hits() -> None:
+    """Fused retrieval scores are close: the passage holding the event's own words is its best hit."""
+    found = {"丁公司董事长辞职": _hits("丁公司发布年报。", "丁公司股价上涨。", "丁公司董事长辞职获批准。", step=0.02),
+             "戊市发布暴雨预警": _hits("戊市发布暴雨预警。", day="2020-08-07")}
+
+    def search(text: str, k: int, date_from: str | None, date_to: str | None) -> list[Hit]:
+        return found[text][:k]
+
+    ev = temporal.gather(temporal.Plan("compare", None, tuple(found)), search, 5)
+    assert ev.hits[0].chunk.chunk_id == "丁公司董事长辞职获批准。"
+
+
+def test_an_undated_reports_coarser_date_or_its_years_day_still_dates_its_event() -> None:
+    """A passage without an article date dates its event by the month or year it states, or by a day whose year
+    its sentence states; a 'same month' question with only a year known on one side is not answered yes."""
+    assert temporal.event_date(_hits("甲软件于2022年11月底发布，用户很快过亿。")[0], "甲软件发布")[0] == "2022-11"
+    assert temporal.event_date(_hits("北京时间4月4日，乙选手在2023年公开赛首轮落败。")[0], "乙选手落败")[0] == "2023-04-04"
+    assert temporal.event_date(_hits("丙市于2月4日发布通告。")[0], "2024年2月5日丙市限制供水")[0] == "2024-02-05"
+    assert temporal.event_date(_hits("丁某于11月29日去世。")[0], "丁某去世")[0] is None  # no year anywhere: unknown
+    found = {"甲软件发布": _hits("甲软件于2022年11月底发布。"), "乙队夺冠": _hits("2022年9月7日，乙队夺冠。", day="2022-09-07")}
+
+    def search(text: str, k: int, date_from: str | None, date_to: str | None) -> list[Hit]:
+        return found[text][:k]
+
+    p = temporal.Plan("compare", None, tuple(found))
+    text = "".join(temporal.render(p, temporal.gather(p, search, 5)))
+    assert text.startswith("答：最早的是乙队夺冠") and "2022年11月" in text
+    same = temporal.Plan("same", None, ("甲软件发布", "丙事件"), unit="day")
+    found["丙事件"] = _hits("2022年丙事件发生。")
+    assert "".join(temporal.render(same, temporal.gather(same, search, 5))) == ""  # days unknown: no verdict
+    found["丙事件"] = _hits("2021年丙事件发生。")
+    assert "".join(temporal.render(same, temporal.gather(same, search, 5))).startswith("答：不是")  # years differ
