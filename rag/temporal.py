@@ -105,7 +105,9 @@ def _plan(question: str, as_of: str | date | None) -> Plan | None:
     if same and (re.search(r"[吗么][？?]?\s*$|\?$", question) or "是否" in question):
         events = _events(question[: same.start()])
         if len(events) >= 2:
-            unit = {"天": "day", "日": "day", "周": "week", "年": "year"}.get(same.group(0)[-1], "month")
+            units = [{"天": "day", "日": "day", "周": "week", "年": "year"}.get(m.group(0)[-1], "month")
+                     for m in _SAME.finditer(question, same.start())]  # '同年同月': the finest one named
+            unit = min(units, key=("day", "week", "month", "year").index)
             return Plan("same", rng, events, unit=unit)
     a = _ANCHOR.match(question)
     if a:

@@ -40,6 +40,8 @@ def test_a_part_that_only_says_when_is_the_range_not_an_event() -> None:
     assert p is not None and p.kind == "compare" and p.events == ("甲市地铁开通", "乙省召开高考改革会议", "丙县撤县设区")
     p = plan("丙队夺冠和丁公司上市是否发生在同一年？")
     assert p is not None and p.kind == "same" and p.unit == "year" and p.events == ("丙队夺冠", "丁公司上市")
+    p = plan("丙队夺冠和丁公司上市是同年同月发生的吗？")  # the finest unit named
+    assert p is not None and p.kind == "same" and p.unit == "month"
     p = plan("戊会议闭幕、己大桥通车、庚卫星发射，事件从早到晚的顺序是什么？")
     assert p is not None and p.kind == "compare" and p.order and len(p.events) == 3
     p = plan("甲市和乙市分别获得了什么称号？")
