@@ -118,7 +118,49 @@ def _plan(question: str, as_of: str | date | None) -> Plan | None:
         events = _events(_WHAT_OF.sub("", question[: each.start()].strip("，, ")))
         if len(events) >= 2:
             return Plan("each", rng, events, rest=question[each.end() :].strip())
+        dated = _each_time(question[: each.start()].strip("，, "), question[each.end() :].strip())
+        if dated:
+            return Plan("each", rng, dated)
+    asks = _asks(question)
+    if asks:
+        return Plan("each", rng, asks)
     return Plan("range", rng) if rng else None
+
+
+def _each_time(head: str, rest: str) -> tuple[str, ...]:
+    """'2023年3月28日和4月13日A股市场的整体表现分别如何': one event per date it names, each the subject on that
+    date ('2023年3月28日A股市场的整体表现如何', '2023年4月13日A股…'); a date without a year takes the first one's.
+    Empty unless two dates or more are joined and a subject follows them."""
+    m = _DATES_JOINED.match(head)
+    if not m:
+        return ()
+    subject = head[m.end() :].strip("的，, ")
+    dates = [d for d in re.split(r"以及|[和与及、]", m.group("dates")) if d]
+    if len(subject) < 2 or len(dates) < 2:
+        return ()
+    year = re.match(r"\d{4}年", dates[0])
+    dates = [d if "年" in d or not year else year.group(0) + d for d in dates]
+    return tuple(f"{d}{subject}{rest}".rstrip("？?。") for d in dates)
+
+
+_DATE_TEXT = r"(?:\d{4}年(?:\d{1,2}月(?:\d{1,2}[日号])?)?|\d{1,2}月(?:\d{1,2}[日号])?|\d{1,2}[日号])"
+_DATES_JOINED = re.compile(rf"^(?:在|于)?(?P<dates>{_DATE_TEXT}(?:(?:以及|[和与及、]){_DATE_TEXT})+)[，,]?")
+
+
+_ASK = re.compile(r"什么|哪|谁|多少|几[个次年月日天]|如何|怎样|怎么|为何|因何|为什么|是否")
+
+
+def _asks(question: str) -> tuple[str, ...]:
+    """Two questions in one ('…因何被罚款以及美联储计划启动什么服务？'): its parts joined by 以及 or a semicolon,
+    each asking something; empty otherwise."""
+    parts = [p.strip("，,、；; ？?") for p in re.split(r"以及|[；;]", question)]
+    parts = [p for p in parts if p]
+    if len(parts) < 2 or not all(_ASK.search(p) and len(p) >= 6 for p in parts):
+        return ()
+    frame = re.match(r"[^，,]{2,16}[，,]", parts[0])  # '2024年2月期间，A，以及B': a time set apart frames both
+    if frame and _only_time(frame.group(0).strip("，,")):
+        parts[1:] = [p if question_range(p) else frame.group(0) + p for p in parts[1:]]
+    return tuple(parts)
 
 
 _EACH = re.compile(r"分别|各自")  # Chinese only: English events are not split (_events reads Chinese)

@@ -292,3 +292,15 @@ def test_an_undated_reports_coarser_date_or_its_years_day_still_dates_its_event(
     assert "".join(temporal.render(same, temporal.gather(same, search, 5))) == ""  # days unknown: no verdict
     found["丙事件"] = _hits("2021年丙事件发生。")
     assert "".join(temporal.render(same, temporal.gather(same, search, 5))).startswith("答：不是")  # years differ
+
+
+def test_each_date_or_each_question_of_a_compound_question_is_asked_on_its_own() -> None:
+    p = plan("2023年3月28日和4月13日甲市场的整体表现分别如何？", "2023-10-30")
+    assert p is not None and p.kind == "each"
+    assert p.events == ("2023年3月28日甲市场的整体表现如何", "2023年4月13日甲市场的整体表现如何")
+    assert [r.start for r in p.ranges if r] == [date(2023, 3, 28), date(2023, 4, 13)]
+    p = plan("2024年2月期间，乙剧在哪里首演，以及监管层对哪类交易进行了处罚？", "2024-11-12")
+    assert p is not None and p.kind == "each" and p.events == ("2024年2月期间，乙剧在哪里首演", "2024年2月期间，监管层对哪类交易进行了处罚")
+    p = plan("丙公司因何被罚款以及丁银行计划启动什么服务？")
+    assert p is not None and p.kind == "each" and p.events == ("丙公司因何被罚款", "丁银行计划启动什么服务")
+    assert plan("甲市以及乙市的人口是多少？") is None  # one question about two places: not split
