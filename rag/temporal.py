@@ -63,6 +63,7 @@ class Plan:
     latest: bool = False  # compare: which came last, not first
     order: bool = False  # compare: put them all in order
     unit: str = "day"  # same: day | month | year
+    within: bool = False  # same: whether every event falls in the question's range ('A和B都是2019年发生的吗')
     rest: str = ""  # anchored: what is asked about the anchor's day; each: what is asked of every event
     topic: str = ""  # timeline / count: what the articles are about
     ranges: tuple[DateRange | None, ...] = ()  # compare / same / each: the range each event's passages are ranked by
@@ -103,12 +104,17 @@ def _plan(question: str, as_of: str | date | None) -> Plan | None:
             return Plan("compare", rng, events, latest=word.lower() in ("更晚", "最晚", "后", "later", "last"))
     same = _SAME.search(question)
     if same and (re.search(r"[吗么][？?]?\s*$|\?$", question) or "是否" in question):
-        events = _events(question[: same.start()])
+        events = _events(_BOTH.sub("", question[: same.start()]))
         if len(events) >= 2:
             units = [{"天": "day", "日": "day", "周": "week", "年": "year"}.get(m.group(0)[-1], "month")
                      for m in _SAME.finditer(question, same.start())]  # '同年同月': the finest one named
             unit = min(units, key=("day", "week", "month", "year").index)
             return Plan("same", rng, events, unit=unit)
+    within = _WITHIN.search(question)
+    if within and rng is not None and re.search(r"[吗么][？?]?\s*$", question):
+        events = _events(question[: within.start()])
+        if len(events) >= 2:
+            return Plan("same", rng, events, unit=rng.granularity, within=True)
     a = _ANCHOR.match(question)
     if a:
         unit = {"月": "month", "年": "year"}.get(a.group(2)[-1], "day")
@@ -163,6 +169,8 @@ def _asks(question: str) -> tuple[str, ...]:
     return tuple(parts)
 
 
+_BOTH = re.compile(r"[，,]?\s*(?:是否)?(?:这(?:两|三|几|些)个?(?:事件|事情)?)?(?:是否)?都(?:是|在|发生|于)*$")  # '…，这两个事件都是发生在'
+_WITHIN = re.compile(r"[，,、]?\s*(?:这(?:两|三|几|些)个?(?:事件|事情)?)?都(?:是|在|发生在|于)")
 _EACH = re.compile(r"分别|各自")  # Chinese only: English events are not split (_events reads Chinese)
 _WHAT_OF = re.compile(r"的(?:时间|日期)$")
 
@@ -509,6 +517,10 @@ def render(p: Plan, ev: Evidence, lang: str = "zh") -> Iterator[str]:
             first = order[0][0]
             word = ("Latest" if p.latest else "Earliest") if en else ("最晚的是" if p.latest else "最早的是")
             yield f"Answer: {word}: {first}:\n" if en else f"答：{word}{first}：\n"  # the short answer line
+        elif p.within and p.range is not None:
+            inside = all(p.range.contains(x[2]) for x in dated)
+            yield (("Answer: Yes:\n" if inside else "Answer: No:\n") if en
+                   else f"答：是的，都在{p.range.text}：\n" if inside else f"答：不是，并非都在{p.range.text}：\n")
         else:
             cut = {"day": 10, "week": 10, "month": 7, "year": 4}[p.unit]
             known = min(cut, *(len(x[2] or "") for x in dated))  # a date known only to its month or year

@@ -304,3 +304,18 @@ def test_each_date_or_each_question_of_a_compound_question_is_asked_on_its_own()
     p = plan("丙公司因何被罚款以及丁银行计划启动什么服务？")
     assert p is not None and p.kind == "each" and p.events == ("丙公司因何被罚款", "丁银行计划启动什么服务")
     assert plan("甲市以及乙市的人口是多少？") is None  # one question about two places: not split
+
+
+def test_whether_all_events_fall_in_a_range_is_answered_from_each_events_date() -> None:
+    p = plan("甲软件发布和乙队夺冠都是2022年发生的吗？", "2024-01-01")
+    assert p is not None and p.kind == "same" and p.within and p.events == ("甲软件发布", "乙队夺冠")
+    found = {"甲软件发布": _hits("甲软件于2022年11月底发布。"), "乙队夺冠": _hits("2022年9月7日，乙队夺冠。", day="2022-09-07")}
+
+    def search(text: str, k: int, date_from: str | None, date_to: str | None) -> list[Hit]:
+        return found[text][:k]
+
+    assert "".join(temporal.render(p, temporal.gather(p, search, 5))).startswith("答：是的，都在2022年")
+    found["乙队夺冠"] = _hits("2021年9月7日，乙队夺冠。", day="2021-09-07")
+    assert "".join(temporal.render(p, temporal.gather(p, search, 5))).startswith("答：不是")
+    p = plan("丙队夺冠和丁公司上市，这两个事件都是发生在同一年的吗？")
+    assert p is not None and p.kind == "same" and p.events == ("丙队夺冠", "丁公司上市") and not p.within
