@@ -98,7 +98,7 @@ def _plan(question: str, as_of: str | date | None) -> Plan | None:
     m = _COMPARE.search(question)
     if m:
         word = next(g for g in m.groups() if g)
-        listed = re.search(r"[：:]\s*(\S.{4,})$", question[m.end() :])  # '以下事件中，哪个最早：A、B、C？'
+        listed = re.search(r"[：:？?]\s*(\S.{4,})$", question[m.end() :])  # '以下事件中，哪个最早：A、B、C？'
         events = _events(listed.group(1)) if listed else _events(question[: m.start()]) if m.start() > 8 else _events(question)
         if len(events) >= 2:
             return Plan("compare", rng, events, latest=word.lower() in ("更晚", "最晚", "后", "later", "last"))
@@ -181,8 +181,8 @@ def _events(text: str) -> tuple[str, ...]:
     numbered = re.findall(r"(?:^|[\s，,；;。？?])\d[.、．)）]\s*([^，,；;。？?]+)", text)
     if len(numbered) >= 2:
         return tuple(x.strip() for x in numbered)
-    text = _TAIL.sub("", text.strip()).strip("，,、 ")
-    parts = [p.strip(" ，,、") for p in re.split(r"[、，,；;]|以及", text)]
+    text = _TAIL.sub("", _LISTED.sub("", text.strip())).strip("，,、 ")
+    parts = [p.strip(" ，,、。") for p in re.split(r"[、，,；;]|以及", text)]
     parts = [_COUNTED.sub("", re.sub(r"^(?:和|与|跟|或)", "", p)).strip(" ，,、") for p in parts if p]
     parts = [p for p in parts if p and not _only_time(p)]
     last = _halves(parts[-1]) if parts else None
@@ -192,7 +192,8 @@ def _events(text: str) -> tuple[str, ...]:
     return tuple(parts)
 
 
-_COUNTED = re.compile(r"(?:这|以下)?(?:两|三|四|几)(?:个|件|起|项)?(?:事件|事情|活动|事)?(?:中|之中|当中)?$"
+_LISTED = re.compile(r"^(?:在)?(?:以下|下列|如下|下面)(?:的)?(?:几个|几件|这些)?(?:事件|事情|活动|新闻)?(?:中|当中|之中)?[，,：:]?")
+_COUNTED = re.compile(r"(?:这|以下)?(?:两|三|四|几)(?:个|件|起|项|者)?(?:事件|事情|活动|事)?(?:中|之中|当中)?$"
                       r"|(?:的)?(?:事件|事情)?(?:之中|当中|中)$")
 _TIME_WORDS = re.compile(r"^(?:在|于|从|自|截至|截止|到|至|和|与|及|之间|期间|以来|之前|之后|以前|以后|前后|中|间|的|，|,|\s"
                          r"|\d{1,2}[日号]|\d{1,2}月(?:\d{1,2}[日号])?)*$")

@@ -252,6 +252,10 @@ def test_an_events_report_in_its_range_is_found_though_ranked_deep_at_any_date()
 def test_events_listed_after_a_colon_or_joined_by_ji_are_each_an_event() -> None:
     p = plan("以下事件中，哪个最早发生：甲市地铁开通、乙省发布新规、丙队夺冠？")
     assert p is not None and p.kind == "compare" and p.events == ("甲市地铁开通", "乙省发布新规", "丙队夺冠")
+    p = plan("以下事件中，哪一个最早发生？甲市地铁开通，乙省发布新规，丙队夺冠？")  # listed after the question
+    assert p is not None and p.kind == "compare" and p.events == ("甲市地铁开通", "乙省发布新规", "丙队夺冠")
+    p = plan("下列事件中，甲市地铁开通、乙省发布新规和丙队夺冠，这三者中最早发生的是哪个？")
+    assert p is not None and p.kind == "compare" and p.events == ("甲市地铁开通", "乙省发布新规", "丙队夺冠")
     p = plan("甲市地铁开通、乙省发布新规和丙队夺冠，按时间顺序哪个最早发生？")
     assert p is not None and p.kind == "compare" and p.events == ("甲市地铁开通", "乙省发布新规", "丙队夺冠")
     p = plan("甲市地铁开通、乙省发布新规及丙队夺冠，哪个事件最早发生？")
