@@ -509,6 +509,10 @@ def render(p: Plan, ev: Evidence, lang: str = "zh") -> Iterator[str]:
         return
     if p.kind in ("compare", "same"):
         dated = [x for x in ev.dated if x[2]]
+        if (p.kind == "same" and not p.within and p.unit in ("day", "month") and dated
+                and len(dated) < len(ev.dated) == len(p.events)):
+            yield from _apart_by_month(p, ev, en)  # a day whose year no one states still differs by its month
+            return
         if len(dated) < 2 or len(dated) < len(p.events):
             return
         if p.kind == "compare" and p.order:
@@ -548,6 +552,31 @@ def render(p: Plan, ev: Evidence, lang: str = "zh") -> Iterator[str]:
                    else f"“{p.topic}”的时间线（{len(ev.dated)}篇报道，按时间先后）：\n")
         for _, n, d, s, e in ev.dated:
             yield f"{zh_date(d)}：{ev.hits[n - 1].chunk.text[s:e]}[{n}]\n"
+
+
+def _apart_by_month(p: Plan, ev: Evidence, en: bool) -> Iterator[str]:
+    """A same-day / same-month question where some event is dated only by a day without its year ('北京时间7月2日，…'):
+    "no" when its month (or day) differs from another event's, since no year can make them the same; nothing when
+    it cannot tell."""
+    cut = 7 if p.unit == "month" else 10
+    marks: list[tuple[tuple[str, int, str | None, int, int], str]] = []
+    for x in ev.dated:
+        if x[2]:
+            if len(x[2]) < cut:
+                return  # known only to its year
+            marks.append((x, x[2][5:cut]))
+            continue
+        day = _MONTH_DAY.search(ev.hits[x[1] - 1].chunk.text[x[3] : x[4]])
+        if not day:
+            return
+        marks.append((x, f"{int(day.group(1)):02d}-{int(day.group(2)):02d}"[: cut - 5]))
+    if len({m for _, m in marks}) == 1:
+        return  # the same month (or day), but the years are not known
+    unit = {"day": "天", "month": "个月"}[p.unit]
+    yield "Answer: No:\n" if en else f"答：不是，不是同一{unit}：\n"
+    for (event, n, d, s, e), _ in marks:
+        when = zh_date(d) if d else "年份不详"
+        yield f"{event}（{when}）：{ev.hits[n - 1].chunk.text[s:e]}[{n}]\n"
 
 
 def zh_date(iso: str | None) -> str:

@@ -323,3 +323,16 @@ def test_whether_all_events_fall_in_a_range_is_answered_from_each_events_date() 
     assert "".join(temporal.render(p, temporal.gather(p, search, 5))).startswith("答：不是")
     p = plan("丙队夺冠和丁公司上市，这两个事件都是发生在同一年的吗？")
     assert p is not None and p.kind == "same" and p.events == ("丙队夺冠", "丁公司上市") and not p.within
+
+
+def test_a_day_without_its_year_still_tells_a_different_month() -> None:
+    found = {"甲队夺冠": _hits("2024年1月25日，甲队夺冠。", day="2024-01-25"), "乙球员申请交易": _hits("北京时间7月2日，乙球员申请交易。")}
+
+    def search(text: str, k: int, date_from: str | None, date_to: str | None) -> list[Hit]:
+        return found[text][:k]
+
+    p = temporal.Plan("same", None, tuple(found), unit="month")
+    text = "".join(temporal.render(p, temporal.gather(p, search, 5)))
+    assert text.startswith("答：不是，不是同一个月") and "年份不详" in text
+    found["乙球员申请交易"] = _hits("北京时间1月3日，乙球员申请交易。")  # January too, of an unknown year: no verdict
+    assert "".join(temporal.render(p, temporal.gather(p, search, 5))) == ""
