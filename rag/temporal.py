@@ -16,6 +16,7 @@ from functools import lru_cache
 
 from .chunk import sentences
 from .cite import overlap
+from .keyword import tagged
 from .timeparse import DateRange, iso_span, question_range, resolve
 from .types import Hit
 
@@ -99,7 +100,9 @@ def _plan(question: str, as_of: str | date | None) -> Plan | None:
     if m:
         word = next(g for g in m.groups() if g)
         listed = re.search(r"[：:？?]\s*(\S.{4,})$", question[m.end() :])  # '以下事件中，哪个最早：A、B、C？'
-        events = _events(listed.group(1)) if listed else _events(question[: m.start()]) if m.start() > 8 else _events(question)
+        events = _events(listed.group(1)) if listed else ()
+        if len(events) < 2:  # not a list after it ('…哪个更早？请给出日期。')
+            events = _events(question[: m.start()]) if m.start() > 8 else _events(question)
         if len(events) >= 2:
             return Plan("compare", rng, events, latest=word.lower() in ("更晚", "最晚", "后", "later", "last"))
     same = _SAME.search(question)
@@ -110,15 +113,15 @@ def _plan(question: str, as_of: str | date | None) -> Plan | None:
                      for m in _SAME.finditer(question, same.start())]  # '同年同月': the finest one named
             unit = min(units, key=("day", "week", "month", "year").index)
             return Plan("same", rng, events, unit=unit)
-    within = _WITHIN.search(question)
-    if within and rng is not None and re.search(r"[吗么][？?]?\s*$", question):
-        events = _events(question[: within.start()])
-        if len(events) >= 2:
-            return Plan("same", rng, events, unit=rng.granularity, within=True)
     a = _ANCHOR.match(question)
     if a:
         unit = {"月": "month", "年": "year"}.get(a.group(2)[-1], "day")
         return Plan("anchored", rng, (a.group(1).strip("，, "),), unit=unit, rest=a.group(3))
+    within = _WITHIN.search(question)
+    if within and rng is not None and _WITHIN_TAIL.fullmatch(question[within.end() :].replace(rng.text, "", 1)):
+        events = _events(question[: within.start()])
+        if len(events) >= 2:
+            return Plan("same", rng, events, unit=rng.granularity, within=True)
     each = _EACH.search(question)
     if each:
         events = _events(_WHAT_OF.sub("", question[: each.start()].strip("，, ")))
@@ -144,16 +147,22 @@ def _each_time(head: str, rest: str) -> tuple[str, ...]:
     dates = [d for d in re.split(r"以及|[和与及、]", m.group("dates")) if d]
     if len(subject) < 2 or len(dates) < 2:
         return ()
-    year = re.match(r"\d{4}年", dates[0])
-    dates = [d if "年" in d or not year else year.group(0) + d for d in dates]
+    head_of = re.match(r"(\d{4}年)?(\d{1,2}月)?", dates[0])
+    year, month = (head_of.group(1) or "", head_of.group(2) or "") if head_of else ("", "")
+    dates = [d if "年" in d else year + d if "月" in d else year + month + d for d in dates]
     return tuple(f"{d}{subject}{rest}".rstrip("？?。") for d in dates)
 
 
-_DATE_TEXT = r"(?:\d{4}年(?:\d{1,2}月(?:\d{1,2}[日号])?)?|\d{1,2}月(?:\d{1,2}[日号])?|\d{1,2}[日号])"
+_DATE_TEXT = r"(?:\d{4}年(?:\d{1,2}月(?:\d{1,2}[日号])?)?|\d{1,2}月(?:\d{1,2}[日号])?|\d{1,2}[日号])(?![线楼院馆房门口车])"
 _DATES_JOINED = re.compile(rf"^(?:在|于)?(?P<dates>{_DATE_TEXT}(?:(?:以及|[和与及、]){_DATE_TEXT})+)[，,]?")
 
 
 _ASK = re.compile(r"什么|哪|谁|多少|几[个次年月日天]|如何|怎样|怎么|为何|因何|为什么|是否")
+
+
+def _names_something(part: str) -> bool:
+    """``part`` names a person, place, organisation or other proper name (jieba's tags), or a Latin-script one."""
+    return any(flag in ("nr", "nrt", "ns", "nt", "nz", "eng", "j") and len(w) >= 2 for w, flag in tagged(part))
 
 
 def _asks(question: str) -> tuple[str, ...]:
@@ -161,8 +170,8 @@ def _asks(question: str) -> tuple[str, ...]:
     each asking something; empty otherwise."""
     parts = [p.strip("，,、；; ？?") for p in re.split(r"以及|[；;]", question)]
     parts = [p for p in parts if p]
-    if len(parts) < 2 or not all(_ASK.search(p) and len(p) >= 6 for p in parts):
-        return ()
+    if len(parts) < 2 or not all(_ASK.search(p) and len(p) >= 6 and _names_something(p) for p in parts):
+        return ()  # '甲公司的营收是多少以及同比增长了多少': the second part has no subject of its own
     frame = re.match(r"[^，,]{2,16}[，,]", parts[0])  # '2024年2月期间，A，以及B': a time set apart frames both
     if frame and _only_time(frame.group(0).strip("，,")):
         parts[1:] = [p if question_range(p) else frame.group(0) + p for p in parts[1:]]
@@ -170,6 +179,7 @@ def _asks(question: str) -> tuple[str, ...]:
 
 
 _BOTH = re.compile(r"[，,]?\s*(?:是否)?(?:这(?:两|三|几|些)个?(?:事件|事情)?)?(?:是否)?都(?:是|在|发生|于)*$")  # '…，这两个事件都是发生在'
+_WITHIN_TAIL = re.compile(r"\s*在?\s*(?:发生|举行|举办|发布|进行|出现|开始|实施|宣布|公布)?的?(?:事|事件|事情)?[吗么][？?]?\s*")
 _WITHIN = re.compile(r"[，,、]?\s*(?:这(?:两|三|几|些)个?(?:事件|事情)?)?都(?:是|在|发生在|于)")
 _EACH = re.compile(r"分别|各自")  # Chinese only: English events are not split (_events reads Chinese)
 _WHAT_OF = re.compile(r"的(?:时间|日期)$")
@@ -222,7 +232,7 @@ def _halves(text: str) -> tuple[str, str] | None:
     return None
 
 
-_JI = re.compile(r"(?<!以)及(?![时其格早])")
+_JI = re.compile(r"(?<![以埃涉提普波危触顾遍企论不])及(?![时其格早])")
 _HE = re.compile(r"和(?![平谐睦])")
 
 
@@ -354,9 +364,12 @@ def _coarse_date(sentence: str, event: str) -> str | None:
             except ValueError:
                 pass
     for r in stated_dates(sentence, None):
-        if r.granularity == "month" or (r.granularity == "span" and r.start.year > 1 and "月" in r.text):
+        since = r.granularity == "span" and 1 < r.start.year and r.end.year == 9999  # '自2015年4月挂牌以来': its start
+        if r.granularity == "span" and not since and not (1 < r.start.year == r.end.year):
+            continue  # '2015年至2021年间', '截至2020年': no one date
+        if r.granularity == "month" or (r.granularity == "span" and ("月" in r.text if since else r.start.month == r.end.month)):
             return r.start.isoformat()[:7]
-        if r.granularity == "year" or (r.granularity == "span" and r.start.year > 1):
+        if r.granularity in ("year", "quarter", "span"):
             return r.start.isoformat()[:4]
     return None
 
@@ -471,7 +484,7 @@ def _event_hits(search: Search, text: str, rng: DateRange | None, event: str = "
         floor = hits[-1].score
         hits += [replace(h, score=floor) for h in search(text, PER_EVENT * 3, lo, hi) if h.chunk.chunk_id not in seen]
     words = event or text
-    hits = sorted((replace(h, score=h.score * (1 + EVENT_WORDS * overlap(words, h.chunk.text))) for h in hits),
+    hits = sorted((replace(h, score=h.score + abs(h.score) * EVENT_WORDS * overlap(words, h.chunk.text)) for h in hits),
                   key=lambda h: h.score, reverse=True)
     return boost(hits, rng, IN_RANGE)[:PER_EVENT]
 
@@ -519,17 +532,27 @@ def render(p: Plan, ev: Evidence, lang: str = "zh") -> Iterator[str]:
             yield "In order:\n" if en else "按时间先后：\n"
         elif p.kind == "compare":
             order = sorted(dated, key=lambda x: x[2] or "", reverse=p.latest)
+            lead, *others = [iso_span(x[2]) for x in order]
+            if lead is None or any(sp is None or _distance(sp, lead) == 0 for sp in others):
+                return  # the first shares a day, or a coarse date overlaps it ('2022年11月' / '2022年11月5日'): no verdict
             first = order[0][0]
             word = ("Latest" if p.latest else "Earliest") if en else ("最晚的是" if p.latest else "最早的是")
             yield f"Answer: {word}: {first}:\n" if en else f"答：{word}{first}：\n"  # the short answer line
         elif p.within and p.range is not None:
-            inside = all(p.range.contains(x[2]) for x in dated)
+            spans = [iso_span(x[2]) for x in dated]
+            inside = all(sp is not None and p.range.start <= sp[0] and sp[1] <= p.range.end for sp in spans)
+            if not inside and any(sp is None or _distance(sp, (p.range.start, p.range.end)) == 0 for sp in spans
+                                  if not (sp and p.range.start <= sp[0] and sp[1] <= p.range.end)):
+                return  # a date coarser than the range, overlapping it: cannot tell
             yield (("Answer: Yes:\n" if inside else "Answer: No:\n") if en
                    else f"答：是的，都在{p.range.text}：\n" if inside else f"答：不是，并非都在{p.range.text}：\n")
         else:
             cut = {"day": 10, "week": 10, "month": 7, "year": 4}[p.unit]
             known = min(cut, *(len(x[2] or "") for x in dated))  # a date known only to its month or year
-            same = len({(x[2] or "")[:known] for x in dated}) == 1
+            keys: set[object] = {(x[2] or "")[:known] for x in dated}
+            if p.unit == "week" and known == cut:  # the same ISO week, not the same day
+                keys = {tuple(date.fromisoformat((x[2] or "")[:10]).isocalendar())[:2] for x in dated}
+            same = len(keys) == 1
             if same and known < cut:  # same year, but the day or month asked about is not known
                 return
             yield ("Answer: Yes:\n" if same else "Answer: No:\n") if en else ("答：是的，是同一" if same else "答：不是，不是同一") + {

@@ -303,10 +303,13 @@ def test_each_date_or_each_question_of_a_compound_question_is_asked_on_its_own()
     assert p is not None and p.kind == "each"
     assert p.events == ("2023年3月28日甲市场的整体表现如何", "2023年4月13日甲市场的整体表现如何")
     assert [r.start for r in p.ranges if r] == [date(2023, 3, 28), date(2023, 4, 13)]
-    p = plan("2024年2月期间，乙剧在哪里首演，以及监管层对哪类交易进行了处罚？", "2024-11-12")
-    assert p is not None and p.kind == "each" and p.events == ("2024年2月期间，乙剧在哪里首演", "2024年2月期间，监管层对哪类交易进行了处罚")
-    p = plan("丙公司因何被罚款以及丁银行计划启动什么服务？")
-    assert p is not None and p.kind == "each" and p.events == ("丙公司因何被罚款", "丁银行计划启动什么服务")
+    p = plan("2024年2月期间，深圳舞剧在哪里首演，以及上海证监局对哪类交易进行了处罚？", "2024-11-12")
+    assert p is not None and p.kind == "each"
+    assert p.events == ("2024年2月期间，深圳舞剧在哪里首演", "2024年2月期间，上海证监局对哪类交易进行了处罚")
+    p = plan("甲公司2023年的营收是多少以及同比增长了多少？")  # the second part has no subject of its own
+    assert p is not None and p.kind == "range"
+    p = plan("华夏银行因何被罚款以及美联储计划启动什么服务？")
+    assert p is not None and p.kind == "each" and p.events == ("华夏银行因何被罚款", "美联储计划启动什么服务")
     assert plan("甲市以及乙市的人口是多少？") is None  # one question about two places: not split
 
 
@@ -336,3 +339,28 @@ def test_a_day_without_its_year_still_tells_a_different_month() -> None:
     assert text.startswith("答：不是，不是同一个月") and "年份不详" in text
     found["乙球员申请交易"] = _hits("北京时间1月3日，乙球员申请交易。")  # January too, of an unknown year: no verdict
     assert "".join(temporal.render(p, temporal.gather(p, search, 5))) == ""
+
+
+def test_plans_and_verdicts_hold_on_odd_questions() -> None:
+    """Edge cases a second reading found: each is a plan or verdict that must not change for the worse."""
+    p = plan("甲市地铁开通和乙省发布新规，哪个更早？请给出日期。")  # a sentence after the question is no list
+    assert p is not None and p.kind == "compare" and p.events == ("甲市地铁开通", "乙省发布新规")
+    for q in ("2022年世界杯和2023年亚运会都是在卡塔尔举办的吗？", "2023年，甲队和乙队都是联赛冠军吗？"):
+        p = plan(q)  # 'all in' a range only when the range is what is asked
+        assert p is None or not p.within
+    p = plan("东京奥运会开幕、长赐号货轮在埃及苏伊士运河搁浅，哪个更早？")  # 及 inside a word splits nothing
+    assert p is not None and p.events == ("东京奥运会开幕", "长赐号货轮在埃及苏伊士运河搁浅")
+    p = plan("2023年3月28日和29日A股的表现分别如何？")  # a bare day takes the first date's year and month
+    assert p is not None and p.events == ("2023年3月28日A股的表现如何", "2023年3月29日A股的表现如何")
+    assert temporal._coarse_date("他于2015年至2021年间担任市长。", "担任市长") is None  # no one date
+    found = {"甲软件发布": _hits("甲软件于2022年11月底发布。"), "乙队夺冠": _hits("2022年11月5日，乙队夺冠。", day="2022-11-05")}
+
+    def search(text: str, k: int, date_from: str | None, date_to: str | None) -> list[Hit]:
+        return found[text][:k]
+
+    p = temporal.Plan("compare", None, tuple(found))
+    assert "".join(temporal.render(p, temporal.gather(p, search, 5))) == ""  # '2022年11月' may be before or after
+    found["乙队夺冠"] = _hits("2024年1月2日，乙队夺冠。", day="2024-01-02")
+    found["甲软件发布"] = _hits("2024年1月4日，甲软件发布。", day="2024-01-04")
+    week = temporal.Plan("same", None, tuple(found), unit="week")
+    assert "".join(temporal.render(week, temporal.gather(week, search, 5))).startswith("答：是的，是同一周")
