@@ -305,6 +305,20 @@ def test_which_team_is_a_question_word_not_a_term(assistant) -> None:  # type: i
     assert words and not any("哪" in w for w in words) and "支队" not in words  # '哪支' asks; its bigrams are not evidence
 
 
+def test_the_kind_a_question_word_asks_for_weighs_less_than_its_other_words(assistant) -> None:  # type: ignore[no-untyped-def]
+    """'什么自然灾害': the answer is an instance ('地震'), so the kind's own terms weigh KIND_WEIGHT of their IDF."""
+    from rag.evidence import KIND_WEIGHT, _kind_asked
+
+    assert _kind_asked("两年前斐济附近发生了什么自然灾害？") == "自然灾害"
+    assert _kind_asked("去年8月山东哪位银行高管被判刑？") == "高管"
+    assert _kind_asked("今年2月苹果公司开始销售的产品是什么？") == "产品"
+    assert _kind_asked("哪些城市成为示范城市?") is None  # a list: its noun is matched by enumerations
+    terms = assistant.evidence.terms(assistant.retriever.analyze("包头发生了什么自然灾害？"))
+    weights = {alts[0]: w for w, alts in terms}
+    assert "灾害" in weights and weights["灾害"] == assistant.evidence.idf("灾害") * KIND_WEIGHT
+    assert weights["包头"] == assistant.evidence.idf("包头")
+
+
 def test_a_role_asked_about_must_be_in_the_evidence(ingest_real, tmp_path) -> None:  # type: ignore[no-untyped-def]
     folder = folder_of(tmp_path, {"cast.txt": "由张宏、李明主演的电视剧《长夜》收官后评分上涨至9.1分。",
                                   "crew.txt": "电视剧《长夜》的导演王雪峰表示，拍摄历时两年。"})
