@@ -71,7 +71,8 @@ class Plan:
 
 
 def plan(question: str, as_of: str | date | None = None) -> Plan | None:
-    """The temporal reading of ``question`` (``None`` when it says nothing about time)."""
+    """The temporal reading of ``question``: its range, or the events (or parts, '…以及…') it asks about one by
+    one; ``None`` when it has neither."""
     p = _plan(question, as_of)
     if p is not None and p.kind in ("compare", "same", "each"):
         p = replace(p, ranges=_event_ranges(question, p, as_of))
@@ -217,7 +218,8 @@ def _only_time(part: str) -> bool:
     return rest != part and bool(_TIME_WORDS.match(rest))
 
 
-_AND = re.compile(r"和(?![平谐睦])|(?<![参给])与(?!会)|跟|还是|(?<![A-Za-z])(?:and|or)(?![A-Za-z])")
+_HE = re.compile(r"和(?![平谐睦])")
+_AND = re.compile(rf"{_HE.pattern}|(?<![参给])与(?!会)|跟|还是|(?<![A-Za-z])(?:and|or)(?![A-Za-z])")
 
 
 def _halves(text: str) -> tuple[str, str] | None:
@@ -233,7 +235,6 @@ def _halves(text: str) -> tuple[str, str] | None:
 
 
 _JI = re.compile(r"(?<![以埃涉提普波危触顾遍企论不])及(?![时其格早])")
-_HE = re.compile(r"和(?![平谐睦])")
 
 
 def _topic(question: str, rng: DateRange | None) -> str:
@@ -357,7 +358,7 @@ def _coarse_date(sentence: str, event: str) -> str | None:
         return own[0].start.isoformat()
     year = next((r for r in (*own, *stated_dates(sentence, None)) if r.granularity == "year"), None)
     if year is not None:
-        day = next((m for m in _MONTH_DAY.finditer(sentence)), None)
+        day = _MONTH_DAY.search(sentence)
         if day is not None:
             try:
                 return date(year.start.year, int(day.group(1)), int(day.group(2))).isoformat()
@@ -518,7 +519,7 @@ def render(p: Plan, ev: Evidence, lang: str = "zh") -> Iterator[str]:
     en = lang == "en"
     if p.kind == "each":  # every event with its date and its passage, in the question's order
         for event, n, d, s, e in ev.dated:
-            yield f"{event}（{zh_date(d)}）：{ev.hits[n - 1].chunk.text[s:e]}[{n}]\n"
+            yield _item(ev, event, zh_date(d), n, s, e)
         return
     if p.kind in ("compare", "same"):
         dated = [x for x in ev.dated if x[2]]
@@ -539,11 +540,11 @@ def render(p: Plan, ev: Evidence, lang: str = "zh") -> Iterator[str]:
             word = ("Latest" if p.latest else "Earliest") if en else ("最晚的是" if p.latest else "最早的是")
             yield f"Answer: {word}: {first}:\n" if en else f"答：{word}{first}：\n"  # the short answer line
         elif p.within and p.range is not None:
-            spans = [iso_span(x[2]) for x in dated]
-            inside = all(sp is not None and p.range.start <= sp[0] and sp[1] <= p.range.end for sp in spans)
-            if not inside and any(sp is None or _distance(sp, (p.range.start, p.range.end)) == 0 for sp in spans
-                                  if not (sp and p.range.start <= sp[0] and sp[1] <= p.range.end)):
+            whole = (p.range.start, p.range.end)
+            outside = [sp for sp in map(iso_span, (x[2] for x in dated)) if not (sp and whole[0] <= sp[0] and sp[1] <= whole[1])]
+            if any(sp is None or _distance(sp, whole) == 0 for sp in outside):
                 return  # a date coarser than the range, overlapping it: cannot tell
+            inside = not outside
             yield (("Answer: Yes:\n" if inside else "Answer: No:\n") if en
                    else f"答：是的，都在{p.range.text}：\n" if inside else f"答：不是，并非都在{p.range.text}：\n")
         else:
@@ -558,7 +559,7 @@ def render(p: Plan, ev: Evidence, lang: str = "zh") -> Iterator[str]:
             yield ("Answer: Yes:\n" if same else "Answer: No:\n") if en else ("答：是的，是同一" if same else "答：不是，不是同一") + {
                 "day": "天", "week": "周", "month": "个月", "year": "年"}[p.unit] + "：\n"
         for event, n, d, s, e in sorted(dated, key=lambda x: x[2] or ""):
-            yield f"{event}（{zh_date(d)}）：{ev.hits[n - 1].chunk.text[s:e]}[{n}]\n"
+            yield _item(ev, event, zh_date(d), n, s, e)
         return
     if p.kind in ("timeline", "count"):
         if p.kind == "count":
@@ -598,8 +599,12 @@ def _apart_by_month(p: Plan, ev: Evidence, en: bool) -> Iterator[str]:
     unit = {"day": "天", "month": "个月"}[p.unit]
     yield "Answer: No:\n" if en else f"答：不是，不是同一{unit}：\n"
     for (event, n, d, s, e), _ in marks:
-        when = zh_date(d) if d else "年份不详"
-        yield f"{event}（{when}）：{ev.hits[n - 1].chunk.text[s:e]}[{n}]\n"
+        yield _item(ev, event, zh_date(d) if d else "年份不详", n, s, e)
+
+
+def _item(ev: Evidence, event: str, when: str, n: int, s: int, e: int) -> str:
+    """One dated line of an answer: the event, when, and its sentence cited by its passage number."""
+    return f"{event}（{when}）：{ev.hits[n - 1].chunk.text[s:e]}[{n}]\n"
 
 
 def zh_date(iso: str | None) -> str:
