@@ -18,6 +18,7 @@ Where a dateline opens the quote, the question's own dates anchor nothing (every
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from .keyword import tagged
@@ -59,7 +60,7 @@ _WHICH_ROLE = re.compile(r"哪(?:一)?[位名个]([\u4e00-\u9fff]{2,8}?)(?=[，,
 _ORG = re.compile(r"[\u4e00-\u9fff]{2,10}(?:有限公司|股份公司|公司|集团|银行|大学|学院|医院|研究院|研究所|协会|委员会|俱乐部|队)")
 _HELD_IN = re.compile(r"在([\u4e00-\u9fff]{2,8}?)(?:举行|举办|召开|开幕|揭幕|开赛|落幕|闭幕)")
 _ENUM_RUN = re.compile(r"[\u4e00-\u9fff·]{2,10}(?:、[\u4e00-\u9fff·]{2,10})+(?:(?:和|及|与)[\u4e00-\u9fff·]{2,10})?")
-_DOTTED = re.compile(r"[\u4e00-\u9fff]{1,6}(?:[·•・][\u4e00-\u9fff]{1,8})+")
+_DOTTED = re.compile(r"[\u4e00-\u9fff]{1,6}(?:[·•・\-－][\u4e00-\u9fff]{1,8})+")
 _SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏"
              "吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武"
              "戴莫孔向汤")  # the 100 commonest Chinese surnames
@@ -121,7 +122,29 @@ def instances(noun: str | None, text: str) -> list[str]:
 def short_answer(query: Query, sentence: str) -> str | None:
     """The answer itself, taken from ``sentence`` (see the module docstring); ``None`` if there is none."""
     found = _short(query, sentence)
-    return whole_words(found, sentence) if found and CJK.search(found) else found
+    return balanced(whole_words(found, sentence), sentence) if found and CJK.search(found) else found
+
+
+_PAIRS = {"《": "》", "（": "）", "(": ")", "“": "”", "「": "」"}
+_BRACKET_REACH = 12  # characters an answer may grow by to close a mark it opens
+
+
+def balanced(answer: str, sentence: str) -> str:
+    """``answer`` without a bracket or quote mark it does not close: closed from ``sentence`` when the closing mark
+    is near ('《风再起时' -> '《风再起时》'), else the lone mark dropped ('生产建设兵团）' -> '生产建设兵团')."""
+    at = sentence.find(answer)
+    for open_, close in _PAIRS.items():
+        if answer.count(open_) == answer.count(close):
+            continue
+        if answer.count(open_) > answer.count(close):
+            end = sentence.find(close, at + len(answer)) if at >= 0 else -1
+            if 0 <= end - (at + len(answer)) < _BRACKET_REACH and not _STOP_LEFT.search(sentence[at + len(answer) : end].replace(close, "")):
+                answer = sentence[at : end + 1]
+            elif answer.startswith(open_) and open_ not in answer[1:]:
+                answer = answer[1:]
+        elif answer.endswith(close) and close not in answer[:-1]:
+            answer = answer[:-1]
+    return answer or None  # type: ignore[return-value]
 
 
 def whole_words(answer: str, sentence: str) -> str:
@@ -185,6 +208,9 @@ def _short(query: Query, sentence: str) -> str | None:
     role = [r for r in _ROLE.findall(q) if r in sentence] if query.answer_type == "person" else []
     if role:  # '全国青联的副主席是谁': the name in the role's clause ('霍启刚获任全国青联副主席，表示这是荣誉')
         return _by_noun(spans, sentence, role[-1], before=True)
+    inside = [t for t, at in spans if gap and near is not None and near <= at and at + len(t) <= near + len(gap)]
+    if inside:  # the gap was not of the kind asked, but holds one ('开幕式于10日下午在福建厦门' for a place)
+        return inside[0]
     if near is not None:  # the question word's place in the quote
         return min(spans, key=lambda s: (abs(s[1] - near), s[1]))[0]
     return _nearest(query, spans, sentence)
@@ -526,10 +552,18 @@ def _clip(text: str, forward: bool) -> str:
 
 
 def _trim(text: str) -> str | None:
+    titled = re.fullmatch(r"([^《》]*)《([^《》]+)》", text.strip(_TRAIL))
+    if titled and not _FILLER.sub("", titled.group(1)):
+        return titled.group(2)  # '在《求是》': a title is whole, whatever it ends with ('是')
     text = _TITLED.sub("", text.strip(_TRAIL + "“”\"'《》「」"))
     text = _FILLER.sub("", text).strip(_TRAIL + "“”\"'「」")
     text = text.strip("《》") if text.count("《") == text.count("》") == 1 and text.startswith("《") and text.endswith("》") else text
+    if _ASKING.search(text):  # a gap that itself asks ('吉祥物是什么样子的？') answers nothing
+        return None
     return text if text and (CJK.search(text) or re.search(r"\w", text)) else None
+
+
+_ASKING = re.compile(r"什么|哪[里个些儿位]|谁|多少")
 
 
 def asked_number(question: str, text: str) -> bool:
@@ -555,13 +589,13 @@ def typed_spans(kind: str | None, sentence: str, question: str) -> list[tuple[st
     elif kind == "person" and _VERSUS.search(question) and _TEAM.search(sentence):  # '对手是谁': a team
         found = _teams(sentence)
     elif kind == "person":
-        found = [(m.group(0), m.start()) for m in _DOTTED.finditer(sentence)]  # '卡万·肖特'
+        found = [(_name_end(m.group(0)), m.start()) for m in _DOTTED.finditer(sentence)]  # '卡万·肖特'
         found += _person_spans(sentence) or [(m.group(1), m.start(1)) for m in _TITLE.finditer(sentence)]
         found = [f for f in found if not any(f != g and f[0] in g[0] and g[1] <= f[1] < g[1] + len(g[0]) for g in found)]
     elif kind == "organisation":
         found = [(m.group(0), m.start()) for m in _ORG.finditer(sentence)] + _tagged_spans(sentence, {"nt"})
     elif kind == "place":
-        found = [(m.group(1), m.start(1)) for m in _HELD_IN.finditer(sentence)] + _tagged_spans(sentence, {"ns"})
+        found = [(m.group(1), m.start(1)) for m in _HELD_IN.finditer(sentence)] + place_spans(sentence)
     return [(s, at) for s, at in found if s and s not in question]
 
 
@@ -575,6 +609,18 @@ def _word_spans(sentence: str) -> list[tuple[str, str, int]]:
         out.append((word, flag, at))
         at += len(word)
     return out
+
+
+def _name_end(dotted: str) -> str:
+    """A dotted or hyphenated name without the words after its last part ('帕斯卡尔-西亚卡姆贡献' -> '…西亚卡姆')."""
+    head, sep, last = max(((dotted[: i], dotted[i], dotted[i + 1 :]) for i in range(len(dotted)) if dotted[i] in "·•・-－"),
+                          key=lambda x: len(x[0]))
+    kept = "".join(w for w, _ in itertools.takewhile(
+        lambda x: x[1] in _NAME_TAGS or len(x[0]) == 1 and x[0] not in _NOT_NAME and x[1] != "x", tagged(last)))
+    return head + sep + (kept or last)
+
+
+_NAME_TAGS = frozenset({"nr", "nrt", "nrfg", "ns", "nz", "eng"})
 
 
 def _person_spans(sentence: str) -> list[tuple[str, int]]:
@@ -628,6 +674,39 @@ _NAME_END_FLAGS = _NAME_PART_FLAGS - {"n", "ng"}  # after a whole name a noun is
 _NOT_NAME = frozenset("的地得了着过在和与及或是被把将由对从向为等也都又就才曾已于以说称到去来让给上下中里外前后年月日时人们家")
 
 
+_PLACE_END = re.compile(r"(?:[省市县区州镇乡村岛湾港街路巷]|地区|大厦|大厅|会堂|广场|中心|机场|车站|酒店|宾馆|体育场|体育馆|公园|校区|大街)$")
+_WHEN_WORDS = re.compile(r"\d\s*[年月日号时点]|[上下中]午|凌晨|晚上|早上|时间|周[一二三四五六日末]|星期")
+_NOUNISH = frozenset({"n", "nr", "nrt", "nrfg", "ns", "nz", "nt", "nl", "ng"})
+_PLACE_MAX = 14
+
+
+def place_spans(sentence: str) -> list[tuple[str, int]]:
+    """Places as jieba tags them, with the places and place nouns next to them taken whole: '新疆' + '阿克苏地区' +
+    '库车县', '瑞士' + '日内瓦', '莫斯科工会大厦圆柱大厅' (nouns before a place noun)."""
+    words = _word_spans(sentence)
+    is_place = [flag == "ns" and len(w) > 1 or flag in _NOUNISH and bool(_PLACE_END.search(w)) for w, flag, _ in words]
+    out: list[tuple[str, int]] = []
+    i = 0
+    while i < len(words):
+        if not is_place[i]:
+            i += 1
+            continue
+        j = i + 1
+        while j < len(words) and words[j][2] == words[j - 1][2] + len(words[j - 1][0]) and (
+                is_place[j] or words[j][1] in _NOUNISH and j + 1 < len(words) and is_place[j + 1]):
+            j += 1
+        start = i
+        if words[i][1] != "ns":  # a place noun ('大厦', '中心') takes the nouns before it ('莫斯科工会')
+            while start and words[start - 1][1] in _NOUNISH and words[start - 1][2] + len(words[start - 1][0]) == words[start][2] \
+                    and words[j - 1][2] + len(words[j - 1][0]) - words[start - 1][2] <= _PLACE_MAX:
+                start -= 1
+        at, end = words[start][2], words[j - 1][2] + len(words[j - 1][0])
+        if end - at > 1:
+            out.append((sentence[at:end], at))
+        i = j
+    return out
+
+
 def _tagged_spans(sentence: str, flags: set[str] | frozenset[str]) -> list[tuple[str, int]]:
     return [(word, at) for word, flag, at in _word_spans(sentence) if flag in flags and len(word) > 1]
 
@@ -662,6 +741,10 @@ def _fits(kind: str, text: str) -> bool:
         return True
     if kind in ("person", "organisation"):  # '由谁主持' / '…大会召开': a name, not the verb next to it
         return bool(typed_spans(kind, text, ""))
+    if kind == "place":  # '在哪里举行': a place, not the time or the verb next to it ('于当地时间周六中午12点举行')
+        if place_spans(text):
+            return True
+        return not _WHEN_WORDS.search(text) and any(flag in _NOUNISH for _, flag, _ in _word_spans(text))
     return True
 
 

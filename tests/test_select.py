@@ -14,7 +14,7 @@ from rag.evidence import Evidence
 from rag.names import english, lookup
 from rag.query import Query, analyze
 from rag.select import CANDIDATES, FEATURES, Selector, Trees, default_selector, featurize
-from rag.short import short_answer
+from rag.short import balanced, short_answer
 from rag.timeparse import absolutize, question_range
 from rag.types import Chunk, Hit
 
@@ -144,10 +144,23 @@ def test_the_city_list_is_the_short_answer(assistant) -> None:  # type: ignore[n
          "全市经济工作会议召开"),  # the dateline's day span is no answer ('至26日')
         ("省作协的副主席是谁？", "陈建国当选省作协副主席，表示这是荣誉更是责任。", "陈建国"),  # the name in the role's clause
         ("市长与哪位外国市长会见？", "当天，市长张伟在市政府会见外国市长李明，双方签署友好城市协议。", "李明"),  # after the role
+        ("葬礼将在哪里举行？", "据悉，葬礼将于当地时间周六中午12点举行，地点在莫斯科工会大厦圆柱大厅。",
+         "莫斯科工会大厦圆柱大厅"),  # a place, not the time; the nouns before a place noun with it
+        ("地震发生在哪里？", "2019年3月17日，新疆阿克苏地区库车县发生4.0级地震。", "新疆阿克苏地区库车县"),  # places whole
+        ("电影节在哪里举行", "2022年中国金鸡百花电影节开幕式于10日下午在福建厦门举行。", "福建厦门"),  # the place in the gap
+        ("他在什么杂志上撰文？", "2021年10月16日，他在《求是》杂志撰文。", "《求是》杂志"),  # a title ending in 是 is whole
+        ("今年春晚的吉祥物是什么？", "您心中的春晚吉祥物是什么样子的？", None),  # a sentence that asks answers nothing
+        ("新增病例在哪里？", "10月26日，新疆维吾尔自治区（含新疆生产建设兵团）新增无症状感染者26例。", "新疆维吾尔自治区"),
     ],
 )
 def test_short_answer_spans(question: str, sentence: str, expected: str | None) -> None:
     assert short_answer(analyze(question), sentence) == expected
+
+
+def test_a_short_answer_closes_the_marks_it_opens() -> None:
+    assert balanced("《风再起时", "并谈及电影《风再起时》因技术调整取消放映。") == "《风再起时》"  # closed nearby
+    assert balanced("生产建设兵团）", "新疆维吾尔自治区（含新疆生产建设兵团）新增") == "生产建设兵团"  # a lone mark dropped
+    assert balanced("“三步走”", "提出了“三步走”方案") == "“三步走”"  # balanced: unchanged
 
 
 @pytest.mark.parametrize(
