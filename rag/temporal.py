@@ -318,6 +318,13 @@ def states_far(text: str, article_date: str | None, rng: DateRange) -> bool:
     return _all_away(_precise([(r.start, r.end) for r in stated_dates(text, article_date)], rng), rng)
 
 
+def states_other(text: str, article_date: str | None, rng: DateRange) -> bool:
+    """``text`` itself states dates as precise as ``rng`` (or a month), and none is in it (``states_far``, without
+    the slack): '9月5日' for a question about 9月9日."""
+    dates = _precise([(r.start, r.end) for r in stated_dates(text, article_date)], rng)
+    return bool(dates) and min(_distance(d, _span(rng)) for d in dates) > 0
+
+
 def boost(hits: list[Hit], rng: DateRange | None, undated: float = UNDATED) -> list[Hit]:
     """``hits`` re-scored by how their dates fit the question's range, best first (no range: unchanged)."""
     if rng is None or not hits:

@@ -385,3 +385,18 @@ def test_passing_sentences_are_quoted_in_order_of_similarity_to_the_question(ass
     ordered = assistant.extractive._order_by_similarity(query, tied, [hit])
     assert [x.start for x in ordered] == [cut, 0]  # the Lushan sentence first
     assert ordered[0].score == 0.8 and 0.8 - ORDER_WEIGHT < ordered[1].score < 0.8  # only the less similar one loses
+
+
+def test_a_title_every_sentence_shares_does_not_tie_them(assistant, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Words the article's title holds count for each of its sentences; the sentence that says them itself leads
+    (on the word rules alone: the e5 re-ordering is switched off)."""
+    import rag.generators.extractive as extractive
+    from rag.types import Chunk, Hit
+
+    monkeypatch.setattr(extractive, "ORDER_WEIGHT", 0.0)
+
+    text = "同时，该公司计划非公开发行股票，募集资金总额不超过45亿元。9月1日，该集团以66亿元战略投资这家快递公司，获得12%股份。"
+    hit = Hit(Chunk("q.txt#0", "q.txt", text, 0, len(text), title="质量强市示范城市以66亿元战略投资快递公司"), 1.0)
+    query = assistant.retriever.analyze("质量强市示范城市投资快递公司花了多少钱？")
+    chosen = assistant.extractive._select_rules(query, [hit], {})
+    assert chosen and chosen[0].text([hit]).startswith("9月1日"), [x.text([hit]) for x in chosen]
