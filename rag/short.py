@@ -737,8 +737,8 @@ def _fits(kind: str, text: str) -> bool:
         return bool(_DATE_SPAN.search(text))
     if kind == "number":
         return bool(re.search(r"\d|[一二三四五六七八九十百千万亿两]", text))
-    if kind == "person" and _SURNAMED.fullmatch(text):  # '刘连生': jieba does not know every name
-        return True
+    if kind == "person" and _SURNAMED.fullmatch(text) and not _common_word(text):
+        return True  # '刘连生': jieba does not know every name; '高票' (当选) is a word it knows
     if kind in ("person", "organisation"):  # '由谁主持' / '…大会召开': a name, not the verb next to it
         return bool(typed_spans(kind, text, ""))
     if kind == "place":  # '在哪里举行': a place, not the time or the verb next to it ('于当地时间周六中午12点举行')
@@ -746,6 +746,12 @@ def _fits(kind: str, text: str) -> bool:
             return True
         return not _WHEN_WORDS.search(text) and any(flag in _NOUNISH for _, flag, _ in _word_spans(text))
     return True
+
+
+def _common_word(text: str) -> bool:
+    """``text`` is one word jieba knows, and not as a name ('高票', not '高峰' or '刘连生')."""
+    words = tagged(text)
+    return len(words) == 1 and words[0][1] not in _PERSON_TAGS
 
 
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"

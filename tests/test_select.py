@@ -276,3 +276,9 @@ def test_answer_types(question: str, answer_type: str | None) -> None:
 )
 def test_counts_in_news_units_fit_a_how_many_question(question: str, sentence: str, fits: bool) -> None:
     assert Evidence.fits(analyze(question), sentence) is fits
+
+
+def test_a_word_jieba_knows_is_no_name_for_its_surname() -> None:
+    """'高' is a surname, but '高票' (当选) is a word: no answer to who, rather than '高票当选'."""
+    assert short_answer(analyze("谁当选台北市长？"), "在九合一选举中，国民党候选人蒋万安以高票当选台北市长。") != "高票当选"
+    assert short_answer(analyze("谁被任命为代主任？"), "刘连生被任命为市监委代主任。") == "刘连生"  # a name jieba does not know
