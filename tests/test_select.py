@@ -282,3 +282,11 @@ def test_a_word_jieba_knows_is_no_name_for_its_surname() -> None:
     """'高' is a surname, but '高票' (当选) is a word: no answer to who, rather than '高票当选'."""
     assert short_answer(analyze("谁当选台北市长？"), "在九合一选举中，国民党候选人蒋万安以高票当选台北市长。") != "高票当选"
     assert short_answer(analyze("谁被任命为代主任？"), "刘连生被任命为市监委代主任。") == "刘连生"  # a name jieba does not know
+
+
+def test_the_questions_own_words_are_no_short_answer() -> None:
+    bridge = "2024年8月28日下午5时28分，浙江瑞安永宁大桥，国内最大跨度的公轨两用多塔刚性悬索桥，顺利合龙。"
+    assert short_answer(analyze("2024年8月浙江瑞安永宁大桥发生了什么重要工程进展？"), bridge) is None  # not '浙江瑞安永宁大桥'
+    top = "2019年8月22日，华为投资控股有限公司连续四年位居中国民营企业500强榜首。"
+    assert short_answer(analyze("2019年中国民营企业500强的榜首是哪家公司？"), top) != "榜首"
+    assert short_answer(analyze("今年新增了多少例确诊病例？"), "今年新增1例确诊病例。") == "1例"  # a count is typed: kept
