@@ -8,7 +8,7 @@ import re
 from functools import lru_cache
 
 from .keyword import KeywordIndex, tagged, tokenize, words as keyword_words
-from .query import CJK, Query, english_words, glossed, names, translations
+from .query import CJK, WHICH_PLACE, Query, english_words, glossed, names, translations
 from .short import YEAR_ASKED, asked_number, instances, named_kind, names_a_team
 from .temporal import IN_RANGE, far, fit, states_far
 from .timeparse import DateRange, without_dates
@@ -221,8 +221,8 @@ class Evidence:
             return any(m.group(0) not in question for m in _COUNT.finditer(text))
         if answer_type == "date":
             return bool(_DATE.search(text))
-        if answer_type == "place":
-            return bool(_PLACE.search(text))
+        if answer_type == "place":  # a place word; for which country or city, a place jieba knows ('金正恩访问了俄罗斯')
+            return bool(_PLACE.search(text)) or bool(WHICH_PLACE.search(question)) and any(w not in question for w in _places(text))
         if answer_type == "person":  # or a team, for who a team played or beat
             return _has_person(text, question) or names_a_team(question, text)
         if answer_type == "organisation":  # a company, body or institution is named, not only the word 企业
@@ -254,6 +254,12 @@ def _kind_asked(question: str) -> str | None:
 def _has_person(text: str, question: str = "") -> bool:
     """News names people by title ('市长杜学军', '教授程虹') or alone, as jieba's tagger finds them ('何立峰强调')."""
     return bool(_TITLE.search(text)) or any(w not in question for w in _people(text))
+
+
+@lru_cache(maxsize=4096)
+def _places(text: str) -> tuple[str, ...]:
+    """Place names in ``text`` by jieba's part-of-speech tagger (two characters or more)."""
+    return tuple(w for w, flag in tagged(text) if flag == "ns" and len(w) > 1)
 
 
 @lru_cache(maxsize=4096)

@@ -18,6 +18,11 @@ CJK = re.compile(r"[\u3400-\u9fff]")  # a Chinese character
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _AUX = r"(?!(?:was|has|is|does|gives|goes)\b)"
 _LIST = re.compile(rf"哪些|哪几|列举|\b(?:which|what)\s+(?:{_AUX}\w+\s+)?{_AUX}\w+(?:ies|es|s)\b|\blist\b|\bname the\b", re.I)
+WHICH_PLACE = re.compile(  # '哪个国家' / '哪座城市' asks a place, before any count ('哪个城市新增感染人数最多'), unless it
+    # only says whose ('哪个国家的总统', '哪国队')
+    r"哪(?:一|个|座)?(?:城市|国家|省份|省|地区|县|镇|村|国)(?![际家]|的?(?:人|队|球员|选手|公司|企业|银行|总统|总理|首相|领导人|"
+    r"外长|媒体|政府|军|运动员|品牌|航空))"
+)
 _TYPES = {
     "number": re.compile(r"(?:发送|销售|成交|交易|产|销|客流|流)量[?？]?\s*$|多少|几(?:[位家次人名项届岁份场支门件条辆架艘台座所批]|个(?!月|星期|礼拜)|年(?!前|以前|之前|来)|天(?!前|以前|之前|后|以后|之后|里|内|来))|数量|人数|多大(?!的|程度|规模|影响|作用|意义|变化)|多久|多长时间|\bhow (?:many|much)\b|\bnumber of\b|\bwhat (?:was|is) .*(?:rate|gdp|figure|percentage)", re.I),
     "date": re.compile(r"什么时候|什么时间|何时|哪一?年|哪些年份?|哪一?天|哪个月|几月|几号|日期|时间[?？]?\s*$|\bwhen\b|\b(?:what|which) (?:date|year|day)\b|\bwhat is the (?:[\w'\-]+ ){0,4}date\b|\bon what day\b", re.I),
@@ -91,7 +96,7 @@ def analyze(text: str, latest_year: int | None = None, vocab: Collection[str] | 
     years = {int(y) for y in _YEAR.findall(text)}
     if latest_year:
         years |= {latest_year - back for word, back in _RELATIVE.items() if word in text.lower() and not baseline(text.lower(), word)}
-    answer_type = next((name for name, rx in _TYPES.items() if rx.search(text)), None)
+    answer_type = "place" if WHICH_PLACE.search(text) else next((name for name, rx in _TYPES.items() if rx.search(text)), None)
     expansions = tuple(translate(text, vocab)) if lang == "en" else ()
     noun = (_LIST_NOUN_ZH if lang == "zh" else _LIST_NOUN_EN).search(text)
     is_list = bool(_LIST.search(text))

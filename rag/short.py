@@ -698,6 +698,7 @@ _PLACE_END = re.compile(r"(?:[省市县区州镇乡村岛湾港街路巷]|地区
 _WHEN_WORDS = re.compile(r"\d\s*[年月日号时点]|[上下中]午|凌晨|晚上|早上|时间|周[一二三四五六日末]|星期")
 _NOUNISH = frozenset({"n", "nr", "nrt", "nrfg", "ns", "nz", "nt", "nl", "ng"})
 _PLACE_MAX = 14
+_GENERIC_PLACE = re.compile(r"(?:[省市县区州镇乡村]|地区|自治区|省份|城市|国家|大厅|中心|广场)+")  # a kind of place, not one
 
 
 def place_spans(sentence: str) -> list[tuple[str, int]]:
@@ -721,7 +722,7 @@ def place_spans(sentence: str) -> list[tuple[str, int]]:
                     and words[j - 1][2] + len(words[j - 1][0]) - words[start - 1][2] <= _PLACE_MAX:
                 start -= 1
         at, end = words[start][2], words[j - 1][2] + len(words[j - 1][0])
-        if end - at > 1:
+        if end - at > 1 and not _GENERIC_PLACE.fullmatch(sentence[at:end]):
             out.append((sentence[at:end], at))
         i = j
     return out

@@ -247,6 +247,10 @@ def test_pinyin_names_find_the_chinese_names_of_the_archive() -> None:
         ("双方签署了几份合作协议？", "number"),
         ("今年的工期比去年提前了几天？", "number"),
         ("几天前那场比赛谁赢了？", "person"),  # 几天前 says when
+        ("去年9月金正恩访问了哪个国家？", "place"),  # which country, city, province: a place
+        ("三天前荷兰哪个城市新增感染人数最多？", "place"),  # ... before the count in '人数'
+        ("哪个国家的总统出席了峰会？", None),  # whose president: not a place
+        ("哪个国际组织发布了报告？", None),
     ],
 )
 def test_answer_types(question: str, answer_type: str | None) -> None:
