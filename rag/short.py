@@ -60,7 +60,8 @@ _WHICH_ROLE = re.compile(r"哪(?:一)?[位名个]([\u4e00-\u9fff]{2,8}?)(?=[，,
 _ORG = re.compile(r"[\u4e00-\u9fff]{2,10}(?:有限公司|股份公司|公司|集团|银行|大学|学院|医院|研究院|研究所|协会|委员会|俱乐部|队)")
 _HELD_IN = re.compile(r"在([\u4e00-\u9fff]{2,8}?)(?:举行|举办|召开|开幕|揭幕|开赛|落幕|闭幕)")
 _ENUM_RUN = re.compile(r"[\u4e00-\u9fff·]{2,10}(?:、[\u4e00-\u9fff·]{2,10})+(?:(?:和|及|与)[\u4e00-\u9fff·]{2,10})?")
-_DOTTED = re.compile(r"[\u4e00-\u9fff]{1,6}(?:[·•・\-－][\u4e00-\u9fff]{1,8})+")
+_DOTTED = re.compile(r"[\u4e00-\u9fff]{1,6}(?:[·•・][\u4e00-\u9fff]{1,8})+|[\u4e00-\u9fff]{2,6}(?:[\-－][\u4e00-\u9fff]{2,8})+")
+# a hyphen joins two names of two characters or more ('帕斯卡尔-西亚卡姆'), not '中-美' 
 _SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏"
              "吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武"
              "戴莫孔向汤")  # the 100 commonest Chinese surnames
@@ -149,13 +150,13 @@ _PAIRS = {"《": "》", "（": "）", "(": ")", "“": "”", "「": "」"}
 _BRACKET_REACH = 12  # characters an answer may grow by to close a mark it opens
 
 
-def balanced(answer: str, sentence: str) -> str:
+def balanced(answer: str, sentence: str) -> str | None:
     """``answer`` without a bracket or quote mark it does not close: closed from ``sentence`` when the closing mark
     is near ('《风再起时' -> '《风再起时》'), else the lone mark dropped ('生产建设兵团）' -> '生产建设兵团')."""
-    at = sentence.find(answer)
     for open_, close in _PAIRS.items():
         if answer.count(open_) == answer.count(close):
             continue
+        at = sentence.find(answer)
         if answer.count(open_) > answer.count(close):
             end = sentence.find(close, at + len(answer)) if at >= 0 else -1
             if 0 <= end - (at + len(answer)) < _BRACKET_REACH and not _STOP_LEFT.search(sentence[at + len(answer) : end].replace(close, "")):
@@ -164,7 +165,7 @@ def balanced(answer: str, sentence: str) -> str:
                 answer = answer[1:]
         elif answer.endswith(close) and close not in answer[:-1]:
             answer = answer[:-1]
-    return answer or None  # type: ignore[return-value]
+    return answer or None
 
 
 def whole_words(answer: str, sentence: str) -> str:
@@ -228,7 +229,8 @@ def _short(query: Query, sentence: str) -> str | None:
     role = [r for r in _ROLE.findall(q) if r in sentence] if query.answer_type == "person" else []
     if role:  # '全国青联的副主席是谁': the name in the role's clause ('霍启刚获任全国青联副主席，表示这是荣誉')
         return _by_noun(spans, sentence, role[-1], before=True)
-    inside = [t for t, at in spans if gap and near is not None and near <= at and at + len(t) <= near + len(gap)]
+    g0 = sentence.find(gap, max(0, near - len(gap))) if gap and near is not None else -1  # the trimmed gap's own place
+    inside = [t for t, at in spans if g0 >= 0 and g0 <= at and at + len(t) <= g0 + len(gap)]
     if inside:  # the gap was not of the kind asked, but holds one ('开幕式于10日下午在福建厦门' for a place)
         return inside[0]
     if near is not None:  # the question word's place in the quote
@@ -634,7 +636,7 @@ def _word_spans(sentence: str) -> list[tuple[str, str, int]]:
 def _name_end(dotted: str) -> str:
     """A dotted or hyphenated name without the words after its last part ('帕斯卡尔-西亚卡姆贡献' -> '…西亚卡姆')."""
     head, sep, last = max(((dotted[: i], dotted[i], dotted[i + 1 :]) for i in range(len(dotted)) if dotted[i] in "·•・-－"),
-                          key=lambda x: len(x[0]))
+                          key=lambda x: len(x[0]), default=("", "", dotted))
     kept = "".join(w for w, _ in itertools.takewhile(
         lambda x: x[1] in _NAME_TAGS or len(x[0]) == 1 and x[0] not in _NOT_NAME and x[1] != "x", tagged(last)))
     return head + sep + (kept or last)
@@ -696,6 +698,8 @@ _NOT_NAME = frozenset("的地得了着过在和与及或是被把将由对从向
 
 _PLACE_END = re.compile(r"(?:[省市县区州镇乡村岛湾港街路巷]|地区|大厦|大厅|会堂|广场|中心|机场|车站|酒店|宾馆|体育场|体育馆|公园|校区|大街)$")
 _WHEN_WORDS = re.compile(r"\d\s*[年月日号时点]|[上下中]午|凌晨|晚上|早上|时间|周[一二三四五六日末]|星期")
+_ONE_CHAR_END = re.compile(r"[省市县区州镇乡村岛湾港街路巷]$")
+_MULTI_END = re.compile(r"(?:地区|大厦|大厅|会堂|广场|中心|机场|车站|酒店|宾馆|体育场|体育馆|公园|校区|大街)$")
 _NOUNISH = frozenset({"n", "nr", "nrt", "nrfg", "ns", "nz", "nt", "nl", "ng"})
 _PLACE_MAX = 14
 _GENERIC_PLACE = re.compile(r"(?:[省市县区州镇乡村]|地区|自治区|省份|城市|国家|大厅|中心|广场)+")  # a kind of place, not one
@@ -705,7 +709,9 @@ def place_spans(sentence: str) -> list[tuple[str, int]]:
     """Places as jieba tags them, with the places and place nouns next to them taken whole: '新疆' + '阿克苏地区' +
     '库车县', '瑞士' + '日内瓦', '莫斯科工会大厦圆柱大厅' (nouns before a place noun)."""
     words = _word_spans(sentence)
-    is_place = [flag == "ns" and len(w) > 1 or flag in _NOUNISH and bool(_PLACE_END.search(w)) for w, flag, _ in words]
+    is_place = [flag == "ns" and len(w) > 1 or len(w) == 1 and bool(_ONE_CHAR_END.match(w))
+                or flag in _NOUNISH and (bool(_MULTI_END.search(w)) or len(w) > 2 and bool(_ONE_CHAR_END.search(w)))
+                for w, flag, _ in words]  # '毕节市', '地区', '县' after a place; not '股市', '误区' 
     out: list[tuple[str, int]] = []
     i = 0
     while i < len(words):
@@ -763,9 +769,7 @@ def _fits(kind: str, text: str) -> bool:
     if kind in ("person", "organisation"):  # '由谁主持' / '…大会召开': a name, not the verb next to it
         return bool(typed_spans(kind, text, ""))
     if kind == "place":  # '在哪里举行': a place, not the time or the verb next to it ('于当地时间周六中午12点举行')
-        if place_spans(text):
-            return True
-        return not _WHEN_WORDS.search(text) and any(flag in _NOUNISH for _, flag, _ in _word_spans(text))
+        return not _WHEN_WORDS.search(text) and (bool(place_spans(text)) or any(flag in _NOUNISH for _, flag, _ in _word_spans(text)))
     return True
 
 

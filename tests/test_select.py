@@ -294,3 +294,15 @@ def test_the_questions_own_words_are_no_short_answer() -> None:
     top = "2019年8月22日，华为投资控股有限公司连续四年位居中国民营企业500强榜首。"
     assert short_answer(analyze("2019年中国民营企业500强的榜首是哪家公司？"), top) != "榜首"
     assert short_answer(analyze("今年新增了多少例确诊病例？"), "今年新增1例确诊病例。") == "1例"  # a count is typed: kept
+
+
+def test_review_cases_of_places_marks_and_names() -> None:
+    """A time next to a place in the gap is left out; marks stay balanced; '中-美' is no name; '哪个省份的领导人' asks
+    a person, not a place."""
+    assert short_answer(analyze("开幕式在哪里举行"), "北京的开幕式于10日下午在福建厦门举行") == "福建厦门"
+    assert short_answer(analyze("开幕式在哪里举行"), "开幕式于本月10日下午在福建省厦门市举行") == "福建省厦门市"
+    assert short_answer(analyze("哪里发生了地震？"), "23时59分，甘肃临夏州积石山县发生6.2级地震。") == "甘肃临夏州积石山县"
+    assert short_answer(analyze("谁出席了会议"), "中-美经贸磋商在北京举行") is None
+    fixed = balanced("《风再起时（上", "看《风再起时（上）》了")
+    assert fixed and all(fixed.count(a) == fixed.count(b) for a, b in (("《", "》"), ("（", "）")))
+    assert analyze("哪个省份的领导人出席了会议").answer_type != "place" and analyze("哪个村民获得了奖励").answer_type != "place"
