@@ -709,7 +709,7 @@ def place_spans(sentence: str) -> list[tuple[str, int]]:
     """Places as jieba tags them, with the places and place nouns next to them taken whole: '新疆' + '阿克苏地区' +
     '库车县', '瑞士' + '日内瓦', '莫斯科工会大厦圆柱大厅' (nouns before a place noun)."""
     words = _word_spans(sentence)
-    is_place = [flag == "ns" and len(w) > 1 or len(w) == 1 and bool(_ONE_CHAR_END.match(w))
+    is_place = [flag == "ns" and len(w) > 1 and not _GENERIC_PLACE.fullmatch(w) or len(w) == 1 and bool(_ONE_CHAR_END.match(w))
                 or flag in _NOUNISH and (bool(_MULTI_END.search(w)) or len(w) > 2 and bool(_ONE_CHAR_END.search(w)))
                 for w, flag, _ in words]  # '毕节市', '地区', '县' after a place; not '股市', '误区' 
     out: list[tuple[str, int]] = []
