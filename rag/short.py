@@ -159,7 +159,8 @@ def balanced(answer: str, sentence: str) -> str | None:
         at = sentence.find(answer)
         if answer.count(open_) > answer.count(close):
             end = sentence.find(close, at + len(answer)) if at >= 0 else -1
-            if 0 <= end - (at + len(answer)) < _BRACKET_REACH and not _STOP_LEFT.search(sentence[at + len(answer) : end].replace(close, "")):
+            between = sentence[at + len(answer) : end].replace(close, "")
+            if 0 <= end - (at + len(answer)) < _BRACKET_REACH and not _STOP_LEFT.search(between):
                 answer = sentence[at : end + 1]
             elif answer.startswith(open_) and open_ not in answer[1:]:
                 answer = answer[1:]
@@ -229,8 +230,9 @@ def _short(query: Query, sentence: str) -> str | None:
     role = [r for r in _ROLE.findall(q) if r in sentence] if query.answer_type == "person" else []
     if role:  # '全国青联的副主席是谁': the name in the role's clause ('霍启刚获任全国青联副主席，表示这是荣誉')
         return _by_noun(spans, sentence, role[-1], before=True)
-    g0 = sentence.find(gap, max(0, near - len(gap))) if gap and near is not None else -1  # the trimmed gap's own place
-    inside = [t for t, at in spans if g0 >= 0 and g0 <= at and at + len(t) <= g0 + len(gap)]
+    held = gap or ""
+    g0 = sentence.find(held, max(0, near - len(held))) if held and near is not None else -1  # the trimmed gap's own place
+    inside = [t for t, at in spans if 0 <= g0 <= at and at + len(t) <= g0 + len(held)]
     if inside:  # the gap was not of the kind asked, but holds one ('开幕式于10日下午在福建厦门' for a place)
         return inside[0]
     if near is not None:  # the question word's place in the quote
@@ -696,7 +698,8 @@ _NAME_END_FLAGS = _NAME_PART_FLAGS - {"n", "ng"}  # after a whole name a noun is
 _NOT_NAME = frozenset("的地得了着过在和与及或是被把将由对从向为等也都又就才曾已于以说称到去来让给上下中里外前后年月日时人们家")
 
 
-_PLACE_END = re.compile(r"(?:[省市县区州镇乡村岛湾港街路巷]|地区|大厦|大厅|会堂|广场|中心|机场|车站|酒店|宾馆|体育场|体育馆|公园|校区|大街)$")
+_PLACE_END = re.compile(r"(?:[省市县区州镇乡村岛湾港街路巷]|地区|大厦|大厅|会堂|广场|中心|机场|车站|酒店|宾馆|体育场|体育馆|公园|"
+                        r"校区|大街)$")
 _WHEN_WORDS = re.compile(r"\d\s*[年月日号时点]|[上下中]午|凌晨|晚上|早上|时间|周[一二三四五六日末]|星期")
 _ONE_CHAR_END = re.compile(r"[省市县区州镇乡村岛湾港街路巷]$")
 _MULTI_END = re.compile(r"(?:地区|大厦|大厅|会堂|广场|中心|机场|车站|酒店|宾馆|体育场|体育馆|公园|校区|大街)$")

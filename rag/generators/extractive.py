@@ -16,7 +16,7 @@ from ..names import english
 from ..query import CJK, Query
 from ..select import EMBED_CHARS, EMBED_LIMIT, MIN_CHARS, Embed, Selector, default_selector, featurize, window, with_title, year_ok
 from ..short import short_answer
-from ..temporal import states_other, stated_dates
+from ..temporal import stated_dates, states_other
 from ..types import Hit
 from .base import DocYears, Parts
 
