@@ -61,7 +61,7 @@ _ORG = re.compile(r"[\u4e00-\u9fff]{2,10}(?:有限公司|股份公司|公司|集
 _HELD_IN = re.compile(r"在([\u4e00-\u9fff]{2,8}?)(?:举行|举办|召开|开幕|揭幕|开赛|落幕|闭幕)")
 _ENUM_RUN = re.compile(r"[\u4e00-\u9fff·]{2,10}(?:、[\u4e00-\u9fff·]{2,10})+(?:(?:和|及|与)[\u4e00-\u9fff·]{2,10})?")
 _DOTTED = re.compile(r"[\u4e00-\u9fff]{1,6}(?:[·•・][\u4e00-\u9fff]{1,8})+|[\u4e00-\u9fff]{2,6}(?:[\-－][\u4e00-\u9fff]{2,8})+")
-# a hyphen joins two names of two characters or more ('帕斯卡尔-西亚卡姆'), not '中-美' 
+# a hyphen joins two names of two characters or more ('帕斯卡尔-西亚卡姆'), not '中-美'
 _SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏"
              "吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武"
              "戴莫孔向汤")  # the 100 commonest Chinese surnames
@@ -698,8 +698,6 @@ _NAME_END_FLAGS = _NAME_PART_FLAGS - {"n", "ng"}  # after a whole name a noun is
 _NOT_NAME = frozenset("的地得了着过在和与及或是被把将由对从向为等也都又就才曾已于以说称到去来让给上下中里外前后年月日时人们家")
 
 
-_PLACE_END = re.compile(r"(?:[省市县区州镇乡村岛湾港街路巷]|地区|大厦|大厅|会堂|广场|中心|机场|车站|酒店|宾馆|体育场|体育馆|公园|"
-                        r"校区|大街)$")
 _WHEN_WORDS = re.compile(r"\d\s*[年月日号时点]|[上下中]午|凌晨|晚上|早上|时间|周[一二三四五六日末]|星期")
 _ONE_CHAR_END = re.compile(r"[省市县区州镇乡村岛湾港街路巷]$")
 _MULTI_END = re.compile(r"(?:地区|大厦|大厅|会堂|广场|中心|机场|车站|酒店|宾馆|体育场|体育馆|公园|校区|大街)$")
@@ -714,7 +712,7 @@ def place_spans(sentence: str) -> list[tuple[str, int]]:
     words = _word_spans(sentence)
     is_place = [flag == "ns" and len(w) > 1 and not _GENERIC_PLACE.fullmatch(w) or len(w) == 1 and bool(_ONE_CHAR_END.match(w))
                 or flag in _NOUNISH and (bool(_MULTI_END.search(w)) or len(w) > 2 and bool(_ONE_CHAR_END.search(w)))
-                for w, flag, _ in words]  # '毕节市', '地区', '县' after a place; not '股市', '误区' 
+                for w, flag, _ in words]  # '毕节市', '地区', '县' after a place; not '股市', '误区'
     out: list[tuple[str, int]] = []
     i = 0
     while i < len(words):

@@ -287,9 +287,9 @@ def _precise(dates: list[tuple[date, date]], rng: DateRange) -> list[tuple[date,
     return [d for d in dates if (d[1] - d[0]).days <= widest]
 
 
-def _all_away(dates: list[tuple[date, date]], rng: DateRange) -> bool:
-    """There are ``dates`` and none is in or near ``rng``."""
-    return bool(dates) and min(_distance(d, _span(rng)) for d in dates) > _slack(rng)
+def _all_away(dates: list[tuple[date, date]], rng: DateRange, slack: int | None = None) -> bool:
+    """There are ``dates`` and none is in or near ``rng`` (within ``slack`` days; default ``_slack``)."""
+    return bool(dates) and min(_distance(d, _span(rng)) for d in dates) > (_slack(rng) if slack is None else slack)
 
 
 def _span(rng: DateRange) -> tuple[date, date]:
@@ -321,8 +321,7 @@ def states_far(text: str, article_date: str | None, rng: DateRange) -> bool:
 def states_other(text: str, article_date: str | None, rng: DateRange) -> bool:
     """``text`` itself states dates as precise as ``rng`` (or a month), and none is in it (``states_far``, without
     the slack): '9月5日' for a question about 9月9日."""
-    dates = _precise([(r.start, r.end) for r in stated_dates(text, article_date)], rng)
-    return bool(dates) and min(_distance(d, _span(rng)) for d in dates) > 0
+    return _all_away(_precise([(r.start, r.end) for r in stated_dates(text, article_date)], rng), rng, slack=0)
 
 
 def boost(hits: list[Hit], rng: DateRange | None, undated: float = UNDATED) -> list[Hit]:
