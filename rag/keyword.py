@@ -89,6 +89,12 @@ def tagged(text: str) -> list[tuple[str, str]]:
     return [(w, flag) for w, flag in jieba.posseg.lcut(text)]
 
 
+def dictionary_count(word: str) -> int:
+    """How often jieba's dictionary has seen ``word`` (0 for a word it does not hold): common words are in the
+    thousands, names and trade words in the tens."""
+    return int(_jieba().dt.FREQ.get(word) or 0)
+
+
 class _Vocab(dict):
     """token -> id, numbering unseen tokens in order of first appearance."""
 

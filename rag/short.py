@@ -21,7 +21,7 @@ from __future__ import annotations
 import itertools
 import re
 
-from .keyword import tagged
+from .keyword import dictionary_count, tagged
 from .query import CJK, Query
 from .timeparse import without_dates
 
@@ -217,6 +217,12 @@ def _short(query: Query, sentence: str) -> str | None:
     which = _WHICH_ROLE.search(q) if query.answer_type == "person" and CJK.search(q) else None
     if which and (after := [t for t, at in typed_spans("person", sentence, q) if sentence[:at].endswith(which.group(1))]):
         return after[0]  # '哪位印度外长': the name right after '印度外长' in the quote ('会见印度外长苏杰生')
+    headed = _with_head(q, gap, sentence) if gap else None
+    if query.answer_type is None and CJK.search(q) and (kinds := _headed(q, sentence, headed)):
+        within = [n for n, _ in kinds if headed and n in headed]  # '浦发银行' in the gap '浦发银行积极支持'
+        if within:
+            return within[0]
+        return min(kinds, key=lambda s: (abs(s[1] - near), s[1]))[0] if near is not None else _nearest(query, kinds, sentence)
     if gap and (query.answer_type is None or _fits(query.answer_type, gap) and asked_number(q, gap)):
         return _with_unit(q, gap, sentence) if query.answer_type == "number" else _with_head(q, gap, sentence)
     if query.answer_type is None and (_HAPPENED.search(q) or _OPENS_DATED.match(sentence)):
@@ -476,6 +482,70 @@ def _with_head(question: str, gap: str, sentence: str) -> str:
     if head is None or (full is None and len(clauses) > 1):  # only the whole noun is trusted across a clause break
         return gap
     return clauses[-1] + head
+
+
+_WHICH_HEAD = re.compile(r"哪一?(?:个|家|所|支|类|种|座|部|款|项|只|条|名)([\u4e00-\u9fff]+)")
+_HEAD_CHARS = set("党队河族案省市县区山湖江部院馆站厂店局会团社杯奖节法桥寺港湾岛州村镇街路营系科目纲属星")
+
+
+def _nounish(word: str, flag: str) -> bool:
+    return flag.startswith("n") or flag in ("s", "j", "eng") or (flag == "x" and bool(re.fullmatch(r"[A-Za-z0-9·\-]+", word)))
+
+
+def _headed(question: str, sentence: str, gap: str | None) -> list[tuple[str, int]]:
+    """For 'which X' ('哪家银行', '哪个政党'): the names in ``sentence`` that end with X, its last word or its last
+    character where that names a kind ('党', '河'), each with the nouns before it ('邮储银行', '澳大利亚工党'), the
+    question's own words left out; none when the gap already ends with X."""
+    m = _WHICH_HEAD.search(question)
+    if not m:
+        return []
+    noun = ""
+    for word, flag in tagged(m.group(1)):
+        if not (_nounish(word, flag) or flag == "vn" and not noun):
+            break
+        noun += word
+    if not noun:
+        return []
+    words = tagged(noun)
+    heads = [noun] + ([words[-1][0]] if len(words) > 1 else []) + ([noun[-1]] if noun[-1] in _HEAD_CHARS else [])
+    heads = [h for h in heads if len(h) >= 1]
+    if gap and gap.endswith(tuple(heads)):
+        return []
+    spans = _word_spans(sentence)
+    out = []
+    for j, (word, _, at) in enumerate(spans):
+        end = at + len(word)
+        head = next((h for h in heads if sentence[:end].endswith(h)), None)
+        if head is None:
+            continue
+        i = j
+        while i > 0 and spans[i][2] > end - len(head):
+            i -= 1
+        while i > 0 and spans[i - 1][2] + len(spans[i - 1][0]) >= spans[i][2] - 1:  # touching, or one space apart
+            word, flag, _ = spans[i - 1]
+            inner = i > 1 and len(word) <= 2 and flag in ("m", "vn") and _nounish(*spans[i - 2][:2])
+            if not (_nounish(word, flag) and word.strip() or inner) or (spans[i - 1][2] + len(word) < spans[i][2]
+                                                                      and not re.fullmatch(r"[A-Za-z0-9]+", word)):
+                break
+            i -= 1
+        found = sentence[spans[i][2] : end]
+        before = [(w, f) for w, f, at in spans[i:j + 1] if at + len(w) <= end - len(head)]  # whole words before X
+        part = sentence[spans[i][2] + sum(len(w) for w, _ in before) : end - len(head)]  # a word X is the tail of
+        if len(found) > len(head) and found not in question and _names_one(before, part):
+            out.append((found, spans[i][2]))
+    return out
+
+
+_PROPER = ("nr", "ns", "nt", "nz", "j", "eng")
+_RARE = 100  # jieba dictionary count under which a word is a name or a trade word, not a common one
+
+
+def _names_one(words: list[tuple[str, str]], part: str) -> bool:
+    """Whether the words before a 'which X' head make it one X, not a kind ('邮储' 银行, '澳大利亚' 工党, '空客A330' 飞机;
+    not '有限' 公司, '优质上市' 公司): a proper name by jieba's tags in the sentence, or a word its dictionary rarely or
+    never saw; ``part`` is the front of the word that X ends ('上市' of '上市公司'), judged by its count alone."""
+    return (any(flag.startswith(_PROPER) or dictionary_count(word) < _RARE for word, flag in words if word.strip())
+            or bool(part) and dictionary_count(part) < _RARE)
 
 
 def cloze(question: str, sentence: str, dates: bool = True) -> tuple[str | None, int | None]:

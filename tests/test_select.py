@@ -306,3 +306,11 @@ def test_review_cases_of_places_marks_and_names() -> None:
     fixed = balanced("《风再起时（上", "看《风再起时（上）》了")
     assert fixed and all(fixed.count(a) == fixed.count(b) for a, b in (("《", "》"), ("（", "）")))
     assert analyze("哪个省份的领导人出席了会议").answer_type != "place" and analyze("哪个村民获得了奖励").answer_type != "place"
+
+
+def test_a_which_question_is_answered_by_the_name_ending_in_its_noun() -> None:
+    """'哪家银行' is answered by the bank the sentence names, even where the question's words frame another gap."""
+    assert short_answer(analyze("哪家银行为乡村振兴提供了专项贷款？"), "浦发银行积极支持乡村振兴，发放专项贷款3亿元。") == "浦发银行"
+    assert short_answer(analyze("他后来转会去了哪个队？"), "2001年夏天，他被交易到波特兰开拓者队，随后打了三个赛季。") == "波特兰开拓者队"
+    # a kind of company is no company's name: the framed gap stands
+    assert short_answer(analyze("哪家公司承建了这座大桥？"), "据介绍，大桥由当地一家有限公司承建，去年通车。") != "有限公司"
