@@ -494,8 +494,8 @@ def _nounish(word: str, flag: str) -> bool:
 
 def _headed(question: str, sentence: str, gap: str | None) -> list[tuple[str, int]]:
     """For 'which X' ('哪家银行', '哪个政党'): the names in ``sentence`` that end with X, its last word or its last
-    character where that names a kind ('党', '河'), each with the nouns before it ('邮储银行', '澳大利亚工党'), the
-    question's own words left out; none when the gap already ends with X."""
+    character where that names a kind ('党', '河'), each with the nouns before it ('邮储银行', '澳大利亚工党'), not
+    those made of the question's own words ('中国男足国家队'); none when the gap already ends with X."""
     m = _WHICH_HEAD.search(question)
     if not m:
         return []
@@ -531,7 +531,7 @@ def _headed(question: str, sentence: str, gap: str | None) -> list[tuple[str, in
         found = sentence[spans[i][2] : end]
         before = [(w, f) for w, f, at in spans[i:j + 1] if at + len(w) <= end - len(head)]  # whole words before X
         part = sentence[spans[i][2] + sum(len(w) for w, _ in before) : end - len(head)]  # a word X is the tail of
-        if len(found) > len(head) and found not in question and _names_one(before, part):
+        if len(found) > len(head) and not _restates(found, question) and _names_one(before, part):
             out.append((found, spans[i][2]))
     return out
 
