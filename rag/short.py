@@ -468,7 +468,9 @@ def _with_head(question: str, gap: str, sentence: str) -> str:
     if not m or at < 0:
         return gap
     words = tagged(m.group(1))
-    noun = words[0][0] if words and words[0][1].startswith(("n", "vn")) else ""  # '什么疫情' yes, '什么为食' no
+    ends = bool(words) and re.fullmatch(r"[？?。！!\s]*", m.group(1)[len(words[0][0]) :] + question[m.end() :]) is not None
+    noun = words[0][0] if words and (words[0][1].startswith(("n", "vn")) or ends) else ""  # '什么疫情' yes, '什么为食' no;
+    # the question's last word is a noun whatever jieba tags it ('通过了什么认证')
     if not noun:
         return gap
     after = sentence[at + len(gap) :]
