@@ -630,8 +630,10 @@ def _anchor(part: str, sentence: str, suffix: bool, longest: bool = False) -> in
     match. Else a piece starting at most ``_SKIP`` characters into ``part``; the index where its match begins (or,
     ``longest``, just after it). Longer pieces first; ``None`` when no two characters of it match.
     """
-    for size in range(min(len(part), 8), _ANCHOR_MIN - 1, -1):
-        for skip in range(0, min(_SKIP, len(part) - size) + 1):
+    order = sorted(((size, skip) for size in range(min(len(part), 8), _ANCHOR_MIN - 1, -1)
+                    for skip in range(0, min(_SKIP, len(part) - size) + 1)),
+                   key=lambda x: (x[0] >= 3, x[0] - x[1] if suffix else x[0], x[0]), reverse=True)
+    for size, skip in order:
             piece = part[len(part) - skip - size : len(part) - skip] if suffix else part[skip : skip + size]
             if not CJK.search(piece) or (size < 3 and skip):  # two characters only right next to the question word
                 continue
@@ -651,7 +653,7 @@ def _trim(text: str) -> str | None:
     titled = re.fullmatch(r"([^《》]*)《([^《》]+)》", text.strip(_TRAIL))
     if titled and not _FILLER.sub("", titled.group(1)):
         return titled.group(2)  # '在《求是》': a title is whole, whatever it ends with ('是')
-    text = _TITLED.sub("", text.strip(_TRAIL + "“”\"'《》「」"))
+    text = _TITLED.sub("", text.strip(_TRAIL + "“”\"'「」"))  # a title's marks: kept whole ('《社会分工论》中'), see balanced()
     text = _FILLER.sub("", text).strip(_TRAIL + "“”\"'「」")
     text = text.strip("《》") if text.count("《") == text.count("》") == 1 and text.startswith("《") and text.endswith("》") else text
     if _ASKING.search(text):  # a gap that itself asks ('吉祥物是什么样子的？') answers nothing

@@ -114,6 +114,8 @@ def test_the_city_list_is_the_short_answer(assistant) -> None:  # type: ignore[n
         ("中国邮政发行了什么特种邮票？", "2022年1月5日，中国邮政发行了《壬寅年》特种邮票。", "《壬寅年》特种邮票"),  # title + noun
         ("一号线哪个地铁站发生了小孩误入轨道的事件？", "武汉轨道交通一号线新荣站发生了小孩误入轨道的事件。", "新荣站"),  # head 站
         ("华为的显示器通过了什么认证？", "华为显示器通过了国家3C认证，采用京东方屏幕。", "国家3C认证"),  # the question's last word
+        ("关于新药的研究报告发表在什么杂志上？", "一项发表在《柳叶刀》杂志的研究报告称，这种新药效果显著。",
+         "《柳叶刀》杂志"),  # the question's words right next to the question word anchor before longer ones further off
         ("上海申花在5月9日的比赛结果是什么？", "2023年5月9日，中超联赛第6轮，上海申花在主场以3-1战胜深圳队，马莱莱梅开二度。",
          "上海申花3-1战胜深圳队"),  # a match report: its result
         ("多特蒙德以什么比分输给了门兴？", "2022年11月12日凌晨，德甲联赛第15轮，多特蒙德客场以2比4不敌门兴，遭遇连败。", "2比4"),
@@ -315,3 +317,8 @@ def test_a_which_question_is_answered_by_the_name_ending_in_its_noun() -> None:
     assert short_answer(analyze("他后来转会去了哪个队？"), "2001年夏天，他被交易到波特兰开拓者队，随后打了三个赛季。") == "波特兰开拓者队"
     # a kind of company is no company's name: the framed gap stands
     assert short_answer(analyze("哪家公司承建了这座大桥？"), "据介绍，大桥由当地一家有限公司承建，去年通车。") != "有限公司"
+
+
+def test_a_title_in_a_short_answer_keeps_its_marks() -> None:
+    got = short_answer(analyze("他在1900年出版的什么著作里提出了这一观点？"), "在1900年出版的《梦的解析》中，他提出了这一观点。")
+    assert got and got.startswith("《梦的解析》"), got
