@@ -322,3 +322,10 @@ def test_a_which_question_is_answered_by_the_name_ending_in_its_noun() -> None:
 def test_a_title_in_a_short_answer_keeps_its_marks() -> None:
     got = short_answer(analyze("他在1900年出版的什么著作里提出了这一观点？"), "在1900年出版的《梦的解析》中，他提出了这一观点。")
     assert got and got.startswith("《梦的解析》"), got
+
+
+def test_a_question_word_is_no_term_of_the_question(assistant) -> None:  # type: ignore[no-untyped-def]
+    """'在哪' and '因何' ask; a sentence is not expected to hold them ('拜登在哪与普京会晤' / '拜登在日内瓦与普京会晤')."""
+    for question in ("拜登在哪与普京会晤？", "潘某因何原因被拘留？"):
+        terms = [t for _, alts in assistant.evidence.terms(analyze(question)) for t in alts]
+        assert terms and not any("哪" in t or "何" in t for t in terms), terms
