@@ -16,7 +16,7 @@ from .types import Hit
 
 _QUESTION_RX = re.compile(
     r"有哪些|哪些|哪个|哪位|哪里|哪儿|哪一年|哪年|哪天|哪[支项场部国种类只家件款届座所条]|什么时候|什么样|什么|多少|几月几日|几个|第几|几位|几家|几次|是否|"
-    r"怎么|怎样|如何|为什么|为何|因何|何时|何种|何处|何地|何人|是谁|由谁|谁|吗|呢|请问|分别|哪|[?？]"  # '在哪' is no topic word
+    r"怎么|怎样|如何|为什么|为何|因何|何时|何种|何处|何地|何人|是谁|由谁|谁|吗|呢|请问|分别|哪(?!吒)|[?？]"  # '在哪' is no topic word
 )
 _FUNCTION_CHAR = re.compile(r"[的是了有吗呢之]")  # a bigram across two words with one of these is no content ('办的', '点是')
 _COUNT = re.compile(

@@ -164,8 +164,12 @@ def balanced(answer: str, sentence: str) -> str | None:
                 answer = sentence[at : end + 1]
             elif answer.startswith(open_) and open_ not in answer[1:]:
                 answer = answer[1:]
+            elif answer.endswith(open_) and open_ not in answer[:-1]:  # '国家发布《'
+                answer = answer[:-1]
         elif answer.endswith(close) and close not in answer[:-1]:
             answer = answer[:-1]
+        elif answer.startswith(close) and close not in answer[1:]:  # '》中讲述了…'
+            answer = answer[1:]
     return answer or None
 
 
@@ -460,6 +464,9 @@ def _with_unit(question: str, gap: str, sentence: str) -> str:
     return gap
 
 
+_BY_WHAT = re.compile(r"(?:因为?|由于|以|凭借?|靠|用|在|为|从|对|向|跟|和|与|被|把|通过)\s*$")  # '因什么去世': the last word is a verb
+
+
 def _with_head(question: str, gap: str, sentence: str) -> str:
     """A 'which X' answer ends with the X the sentence names right after the gap ('哪家证券公司' / '兴业' + '证券'),
     from the gap's last clause ('…，多家雪糕' + '经营者' -> '多家雪糕经营者')."""
@@ -468,7 +475,8 @@ def _with_head(question: str, gap: str, sentence: str) -> str:
     if not m or at < 0:
         return gap
     words = tagged(m.group(1))
-    ends = bool(words) and re.fullmatch(r"[？?。！!\s]*", m.group(1)[len(words[0][0]) :] + question[m.end() :]) is not None
+    ends = (bool(words) and re.fullmatch(r"[？?。！!\s]*", m.group(1)[len(words[0][0]) :] + question[m.end() :]) is not None
+            and not _BY_WHAT.search(question[: m.start()]))
     noun = words[0][0] if words and (words[0][1].startswith(("n", "vn")) or ends) else ""  # '什么疫情' yes, '什么为食' no;
     # the question's last word is a noun whatever jieba tags it ('通过了什么认证')
     if not noun:
@@ -523,11 +531,17 @@ def _headed(question: str, sentence: str, gap: str | None) -> list[tuple[str, in
         i = j
         while i > 0 and spans[i][2] > end - len(head):
             i -= 1
-        while i > 0 and spans[i - 1][2] + len(spans[i - 1][0]) >= spans[i][2] - 1:  # touching, or one space apart
+        while i > 0:
             word, flag, _ = spans[i - 1]
+            if word == " ":  # one space between Latin or digit words ('iPhone 15 Pro'), else the name's edge
+                if i > 1 and _LATIN_WORD.fullmatch(spans[i - 2][0]) and _LATIN_WORD.match(spans[i][0]):
+                    i -= 1
+                    continue
+                break
             inner = i > 1 and len(word) <= 2 and flag in ("m", "vn") and _nounish(*spans[i - 2][:2])
-            if not (_nounish(word, flag) and word.strip() or inner) or (spans[i - 1][2] + len(word) < spans[i][2]
-                                                                      and not re.fullmatch(r"[A-Za-z0-9]+", word)):
+            lead = (flag == "m" and bool(_LATIN_WORD.fullmatch(word))  # '3' of '3M公司', '58' of '58同城': where the name starts
+                    and not (i > 1 and (_nounish(*spans[i - 2][:2]) or spans[i - 2][1] == "m")))  # not '第3' of '锦标赛第3比赛'
+            if not (_nounish(word, flag) and word.strip() or inner or lead):
                 break
             i -= 1
         found = sentence[spans[i][2] : end]
@@ -539,6 +553,7 @@ def _headed(question: str, sentence: str, gap: str | None) -> list[tuple[str, in
 
 
 _PROPER = ("nr", "ns", "nt", "nz", "j", "eng")
+_LATIN_WORD = re.compile(r"[A-Za-z0-9]+")
 _RARE = 100  # jieba dictionary count under which a word is a name or a trade word, not a common one
 
 

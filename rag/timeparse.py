@@ -142,7 +142,8 @@ _D = r"(\d{1,2}|[一二三四五六七八九十]{1,3})"
 _AND_TO = r"\s*(?:和|与|及|、|至|到|—|–|-|~|～)\s*"  # between the days of one report ('30日和31日', '25日至27日')
 
 
-_MPART = r"(?P<mp>上旬|中旬|下旬|初(?![步次期始级心衷])|末(?!期)|底(?!线)|中(?=[，,的\s]|$))?"
+_MPART = (r"(?P<mp>上旬|中旬|下旬|初(?![步次期始级心衷中创赛审选稿版一二三四五六七八九十])|末(?![期班端尾日位])|底(?![线特层])"
+          r"|中(?=[，,的\s]|$))?")  # not '初中', '初审', '末班车', '底特律
 # 2月中旬, 6月底, 8月初: read as the whole month (people use them loosely: the part's ten days cost 2 of 290 relative
 # ChronoQA dev answers, 3月初 for an event of 3月11日), but part of the expression, so '中旬' is no topic word
 
