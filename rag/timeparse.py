@@ -313,6 +313,15 @@ def _pass(text: str, as_of: date, report: bool = False) -> list[tuple[int, int, 
         if n is not None:
             d = _years_back(as_of, n)
             add(m, d, d, "day", True)
+    for m in re.finditer(rf"(?:(去年|前年)|([\d{_NUM}]+)\s*年(?:之|以)?前)的?(?:(今天|今日|这一天|同一天)|这个时候|这时候|此时)", text):
+        n = _YEAR_WORD[m.group(1)] if m.group(1) else _number(m.group(2))  # 去年的今天, 四年前的这个时候
+        if n is None:
+            continue
+        d = _years_back(as_of, n)
+        if m.group(3):
+            add(m, d, d, "day", True)
+        else:  # read as that year: the dev data uses it loosely ('四年前的这个时候' for a January report, asked in November)
+            add(m, date(d.year, 1, 1), date(d.year, 12, 31), "year", True)
     for m in re.finditer(r"半年(?:之|以)?前", text):
         d = _add_months(as_of, -6)
         add(m, *_month(d.year, d.month), "month", True)
