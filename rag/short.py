@@ -435,7 +435,8 @@ def _first_event(sentence: str) -> str | None:
 
 _CLOSING = {"》": "《", "」": "「", "”": "“", "』": "『"}  # a closing mark and its opening one
 YEAR_ASKED = re.compile(r"哪一?年|什么年份|几几年|\bwhat year\b|\bwhich year\b|\bin what year\b", re.I)
-_WHICH_NOUN = re.compile(r"(?:哪一?(?:个|家|所|支|位|类|种|座|部|款|项|只|名|条)?|什么)([\u4e00-\u9fff]{2,})")
+_WHICH_NOUN = re.compile(r"(?:哪一?(?:个|家|所|支|位|类|种|座|部|款|项|只|名|条)?|(?:什么|怎样)(?:样|类型|种类)?的?|何种)"
+                         r"([\u4e00-\u9fff]{2,})")  # '什么样的危机' names 危机 as '什么危机' does
 
 
 def _with_unit(question: str, gap: str, sentence: str) -> str:

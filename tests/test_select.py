@@ -114,6 +114,7 @@ def test_the_city_list_is_the_short_answer(assistant) -> None:  # type: ignore[n
         ("中国邮政发行了什么特种邮票？", "2022年1月5日，中国邮政发行了《壬寅年》特种邮票。", "《壬寅年》特种邮票"),  # title + noun
         ("一号线哪个地铁站发生了小孩误入轨道的事件？", "武汉轨道交通一号线新荣站发生了小孩误入轨道的事件。", "新荣站"),  # head 站
         ("华为的显示器通过了什么认证？", "华为显示器通过了国家3C认证，采用京东方屏幕。", "国家3C认证"),  # the question's last word
+        ("德国经济面临什么样的危机？", "德国经济面临衰退危机，通胀居高不下。", "衰退危机"),  # '什么样的X' names X too
         ("关于新药的研究报告发表在什么杂志上？", "一项发表在《柳叶刀》杂志的研究报告称，这种新药效果显著。",
          "《柳叶刀》杂志"),  # the question's words right next to the question word anchor before longer ones further off
         ("上海申花在5月9日的比赛结果是什么？", "2023年5月9日，中超联赛第6轮，上海申花在主场以3-1战胜深圳队，马莱莱梅开二度。",
