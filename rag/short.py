@@ -221,14 +221,16 @@ def _short(query: Query, sentence: str) -> str | None:
     which = _WHICH_ROLE.search(q) if query.answer_type == "person" and CJK.search(q) else None
     if which and (after := [t for t, at in typed_spans("person", sentence, q) if sentence[:at].endswith(which.group(1))]):
         return after[0]  # '哪位印度外长': the name right after '印度外长' in the quote ('会见印度外长苏杰生')
-    headed = _with_head(q, gap, sentence) if gap else None
+    headed = _with_head(q, gap, sentence) if gap and query.answer_type is None else None  # tags the question: once
     if query.answer_type is None and CJK.search(q) and (kinds := _headed(q, sentence, headed)):
         within = [n for n, _ in kinds if headed and n in headed]  # '浦发银行' in the gap '浦发银行积极支持'
         if within:
             return within[0]
         return min(kinds, key=lambda s: (abs(s[1] - near), s[1]))[0] if near is not None else _nearest(query, kinds, sentence)
     if gap and (query.answer_type is None or _fits(query.answer_type, gap) and asked_number(q, gap)):
-        return _with_unit(q, gap, sentence) if query.answer_type == "number" else _with_head(q, gap, sentence)
+        if query.answer_type == "number":
+            return _with_unit(q, gap, sentence)
+        return headed if headed is not None else _with_head(q, gap, sentence)
     if query.answer_type is None and (_HAPPENED.search(q) or _OPENS_DATED.match(sentence)):
         return _first_event(sentence)  # '发生了什么事件', or no gap in a dated report: its first clause past the dateline
     spans = typed_spans(query.answer_type, sentence, q)
@@ -510,16 +512,15 @@ def _headed(question: str, sentence: str, gap: str | None) -> list[tuple[str, in
     m = _WHICH_HEAD.search(question)
     if not m:
         return []
-    noun = ""
+    words: list[str] = []
     for word, flag in tagged(m.group(1)):
-        if not (_nounish(word, flag) or flag == "vn" and not noun):
+        if not (_nounish(word, flag) or flag == "vn" and not words):
             break
-        noun += word
-    if not noun:
+        words.append(word)
+    if not words:
         return []
-    words = tagged(noun)
-    heads = [noun] + ([words[-1][0]] if len(words) > 1 else []) + ([noun[-1]] if noun[-1] in _HEAD_CHARS else [])
-    heads = [h for h in heads if len(h) >= 1]
+    noun = "".join(words)
+    heads = [noun] + words[-1:] * (len(words) > 1) + ([noun[-1]] if noun[-1] in _HEAD_CHARS else [])
     if gap and gap.endswith(tuple(heads)):
         return []
     spans = _word_spans(sentence)
@@ -650,12 +651,12 @@ def _anchor(part: str, sentence: str, suffix: bool, longest: bool = False) -> in
                     for skip in range(0, min(_SKIP, len(part) - size) + 1)),
                    key=lambda x: (x[0] >= 3, x[0] - x[1] if suffix else x[0], x[0]), reverse=True)
     for size, skip in order:
-            piece = part[len(part) - skip - size : len(part) - skip] if suffix else part[skip : skip + size]
-            if not CJK.search(piece) or (size < 3 and skip):  # two characters only right next to the question word
-                continue
-            at = sentence.rfind(piece) if suffix else sentence.find(piece)
-            if at >= 0:
-                return at + size if suffix or longest else at
+        piece = part[len(part) - skip - size : len(part) - skip] if suffix else part[skip : skip + size]
+        if not CJK.search(piece) or (size < 3 and skip):  # two characters only right next to the question word
+            continue
+        at = sentence.rfind(piece) if suffix else sentence.find(piece)
+        if at >= 0:
+            return at + size if suffix or longest else at
     return None
 
 

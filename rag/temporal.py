@@ -313,15 +313,15 @@ def far(hit: Hit, rng: DateRange) -> bool:
     return _all_away(_dates(hit, rng, precise=True), rng)
 
 
-def states_far(text: str, article_date: str | None, rng: DateRange) -> bool:
-    """``text`` itself states dates as precise as ``rng`` (or a month), and none is in or near it."""
-    return _all_away(_precise([(r.start, r.end) for r in stated_dates(text, article_date)], rng), rng)
+def states_far(text: str, article_date: str | None, rng: DateRange, slack: int | None = None) -> bool:
+    """``text`` itself states dates as precise as ``rng`` (or a month), and none is in or near it (within ``slack``
+    days; default ``_slack``)."""
+    return _all_away(_precise([(r.start, r.end) for r in stated_dates(text, article_date)], rng), rng, slack)
 
 
 def states_other(text: str, article_date: str | None, rng: DateRange) -> bool:
-    """``text`` itself states dates as precise as ``rng`` (or a month), and none is in it (``states_far``, without
-    the slack): '9月5日' for a question about 9月9日."""
-    return _all_away(_precise([(r.start, r.end) for r in stated_dates(text, article_date)], rng), rng, slack=0)
+    """``states_far`` without the slack: '9月5日' for a question about 9月9日."""
+    return states_far(text, article_date, rng, slack=0)
 
 
 def boost(hits: list[Hit], rng: DateRange | None, undated: float = UNDATED) -> list[Hit]:

@@ -308,11 +308,6 @@ def _pass(text: str, as_of: date, report: bool = False) -> list[tuple[int, int, 
 
     for m in re.finditer(rf"([\d{_NUM}]+)\s*年(?:之|以)?前的?{_D}\s*月(?:份)?(?:{_D}\s*[日号]|{_MPART})", text):
         ago_month(m)
-    for m in re.finditer(rf"([\d{_NUM}]+)\s*年(?:之|以)?前的(?:今天|今日|同一天)", text):
-        n = _number(m.group(1))
-        if n is not None:
-            d = _years_back(as_of, n)
-            add(m, d, d, "day", True)
     for m in re.finditer(rf"(?:(去年|前年)|([\d{_NUM}]+)\s*年(?:之|以)?前)的?(?:(今天|今日|这一天|同一天)|这个时候|这时候|此时)", text):
         n = _YEAR_WORD[m.group(1)] if m.group(1) else _number(m.group(2))  # 去年的今天, 四年前的这个时候
         if n is None:
