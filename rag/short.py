@@ -203,8 +203,8 @@ def _short(query: Query, sentence: str) -> str | None:
     if CJK.search(q):
         for ask, rx in ((_NAMING_Q, _NAMED), (_WHY_Q, _BECAUSE)):
             said = rx.search(sentence) if ask.search(q) else None
-            if said and _trim(said.group(1)):
-                return _trim(said.group(1))
+            if said and (told := _trim(said.group(1))) and told not in q:  # not the name the question gives
+                return told
     if CJK.search(q) and query.answer_type is None and (content := _said(q, sentence)):
         return content
     if CJK.search(q) and (played := match_answer(q, sentence)):
@@ -212,6 +212,11 @@ def _short(query: Query, sentence: str) -> str | None:
     if query.answer_type is None and (keyed := _keyword_answer(query, sentence)):  # '2023年温网女单亚军'
         return keyed
     gap, near = cloze(q, sentence, dates=query.answer_type == "date") if CJK.search(q) else (None, None)
+    if gap is None and CJK.search(q) and (subject := _subject_asked(q)):
+        verb, asked = subject
+        subject_gap, at = cloze(asked, sentence, dates=query.answer_type == "date")
+        if subject_gap and subject_gap + verb in sentence:  # the subject right before the clause's verb
+            gap, near = subject_gap, at
     if query.answer_type == "number" and CJK.search(q) and (led := _led_count(q, sentence)) and not (gap and led in gap):
         at, span = sentence.find(led), led
         span = ("第" if sentence[at - 1 : at] == "第" else "") + span  # '第29个'
@@ -906,3 +911,19 @@ def _english_span(query: Query, sentence: str) -> str | None:
         return None
     spots = [m.start() for m in _EN_WORD.finditer(sentence) if m.group(0).lower() in words]
     return min(found, key=lambda s: (min((abs(s[1] - j) for j in spots), default=0), s[1]))[0]
+
+
+_OF_WHAT = re.compile(r"^(?P<pre>.*?)(?P<clause>[^，,。的]{2,24})的(?P<noun>[\u4e00-\u9fff]{1,6}?)(?:是|叫|为|叫做)?"
+                      r"(?P<wh>什么|谁|哪(?:一)?[个家位种支所国部款项])[？?]?$")  # '…的公司叫什么
+
+
+def _subject_asked(question: str) -> tuple[str, str] | None:
+    """'更名为复爱合缘集团的公司叫什么' asks for the subject of its clause: its verb and the question read as
+    '什么公司更名为复爱合缘集团'."""
+    m = _OF_WHAT.match(question)
+    if not m or m.group("noun")[0] in "是为":
+        return None
+    words = tagged(without_dates(m.group("clause")).strip(_TRAIL))
+    if not words or words[0][1][:1] != "v":
+        return None
+    return words[0][0], f"{m.group('pre')}{m.group('wh')}{m.group('noun')}{m.group('clause')}"

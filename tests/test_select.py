@@ -345,3 +345,11 @@ def test_review_cases_of_which_names_marks_and_question_words() -> None:
     rng = question_range("今年初中毕业生有多少人", "2024-11-12")
     assert rng is not None and (rng.start.isoformat(), rng.end.isoformat()) == ("2024-01-01", "2024-12-31")  # 初中
     assert "底特律" in without_dates("3月底特律活塞队击败了谁")
+
+
+def test_a_clause_before_the_asked_noun_is_answered_by_its_subject() -> None:
+    """'更名为星河控股的公司叫什么' asks who did the clause's verb: the name right before it, not the name the question
+    already gives."""
+    sentence = "2023年3月1日，远航集团更名为星河控股，主营业务不变。"
+    assert short_answer(analyze("2023年3月更名为星河控股的公司叫什么？"), sentence) == "远航集团"
+    assert short_answer(analyze("远航集团更名为什么？"), sentence) == "星河控股"  # the name asked for stays the new one
