@@ -203,8 +203,8 @@ def _short(query: Query, sentence: str) -> str | None:
     if CJK.search(q):
         for ask, rx in ((_NAMING_Q, _NAMED), (_WHY_Q, _BECAUSE)):
             said = rx.search(sentence) if ask.search(q) else None
-            if said and (named := _trim(said.group(1))) and named not in q:  # not the name the question gives
-                return named
+            if said and (given := _trim(said.group(1))) and given not in q:  # not the name the question gives
+                return given
     if CJK.search(q) and query.answer_type is None and (content := _said(q, sentence)):
         return content
     if CJK.search(q) and (played := match_answer(q, sentence)):
