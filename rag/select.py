@@ -63,11 +63,12 @@ def window(text: str, spans: list[tuple[int, int]], i: int) -> str:
 
 
 def year_ok(years: tuple[int, ...], doc: tuple[str | None, list[int]]) -> bool:
-    """The article was published in, or mentions, a year the question asks about; or it states no year at all
-    (undated, '北京时间3月7日'): a range is soft for it."""
+    """The article was published in, or mentions, a year the question asks about. An undated one is excluded only
+    where it names a year after those asked and none of them (a later report: '2023年世界环境日…' for 2022's); the
+    years an undated article names may be a birth year or '2019年以来', so they do not date it otherwise."""
     date, mentioned = doc
-    if not date and not mentioned:
-        return True
+    if not date:
+        return bool(set(years) & set(mentioned)) or not any(y > max(years) for y in mentioned)
     return bool(set(years) & ({int(date[:4])} if date else set()) | set(years) & set(mentioned))
 
 

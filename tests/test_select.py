@@ -353,3 +353,15 @@ def test_a_clause_before_the_asked_noun_is_answered_by_its_subject() -> None:
     sentence = "2023年3月1日，远航集团更名为星河控股，主营业务不变。"
     assert short_answer(analyze("2023年3月更名为星河控股的公司叫什么？"), sentence) == "远航集团"
     assert short_answer(analyze("远航集团更名为什么？"), sentence) == "星河控股"  # the name asked for stays the new one
+
+
+def test_an_undated_article_is_read_unless_it_names_only_later_years() -> None:
+    """A soft range: an undated article naming a birth year or '2019年以来' may answer a 2024 question; one naming
+    only 2023 is a later report, not one about 2022."""
+    from rag.select import year_ok
+
+    assert year_ok((2024,), (None, [1970]))  # '1970年7月出生'
+    assert year_ok((2024,), (None, [2019, 2024]))
+    assert year_ok((2022,), (None, []))
+    assert not year_ok((2022,), (None, [1972, 2023]))
+    assert not year_ok((2024,), ("2019-05-01", [2019]))  # a dated article stays excluded by its year
