@@ -125,12 +125,16 @@ def short_answer(query: Query, sentence: str) -> str | None:
     found = _short(query, sentence)
     if found and CJK.search(found):
         found = balanced(whole_words(found, sentence), sentence)
+        if found and query.answer_type is None and found in sentence and (tail := tagged(found)) and tail[-1][1][:1] == "n":
+            if quoted := _QUOTED_AFTER.match(sentence[sentence.find(found) + len(found) :]):
+                found += quoted.group(0)  # '英国油轮' + '“史丹纳帝国”号': a kind, then the name it goes by
         if (found and query.answer_type is None and not query.is_list and not re.search(r"\d", found)
                 and not _SHORT_NAME_Q.search(query.text) and _restates(found, query.text)):
             return None  # '浙江瑞安永宁大桥' for '浙江瑞安永宁大桥发生了什么': the question's own words answer nothing
     return found
 
 
+_QUOTED_AFTER = re.compile(r"[“\"‘「《][^”\"’」》，。]{1,16}[”\"’」》](?:号|系列|App|APP)?")
 NOVEL_MIN = 0.2  # dev oracle sentences: 16 such answers, 14 of them no answer ('榜首', '通告', '如何'), 2 legit
 # ('忠明裤' for '在全球忠明裤日…穿上什么'; a company's short name); news_public, reading, ChronoQA 0.662 / 0.338 / 0.793
 # -> 0.662 / 0.337 / 0.792; 0.3 costs counts with the question's noun ('1例新冠肺炎') unless digits are exempt

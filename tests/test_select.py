@@ -365,3 +365,11 @@ def test_an_undated_article_is_read_unless_it_names_only_later_years() -> None:
     assert year_ok((2022,), (None, []))
     assert not year_ok((2022,), (None, [1972, 2023]))
     assert not year_ok((2024,), ("2019-05-01", [2019]))  # a dated article stays excluded by its year
+
+
+def test_a_kind_keeps_the_quoted_name_that_follows_it() -> None:
+    """'扣押了什么船只' / '扣押了外国船只“远星”号': the kind and the name it goes by."""
+    got = short_answer(analyze("海警扣押了什么船只？"), "当天，海警扣押了外国船只“远星”号，船上有12名船员。")
+    assert got == "外国船只“远星”号", got
+    got = short_answer(analyze("哪个游戏在新电脑上成功运行？"), "开发者展示了任天堂游戏《星际之旅》在新电脑上成功运行。")
+    assert got and got.endswith("游戏《星际之旅》"), got
