@@ -503,7 +503,13 @@ def _with_head(question: str, gap: str, sentence: str) -> str:
     clauses = re.split(r"[，,。；;：:]", gap)  # an enumeration ('甲、乙') stays whole
     if head is None or (full is None and len(clauses) > 1):  # only the whole noun is trusted across a clause break
         return gap
-    return clauses[-1] + head
+    lead = ""
+    if len(tagged(gap)) == 1:  # one word before X: the nouns right before it name the same X ('国务院' 常务会议)
+        for word, flag in reversed(tagged(re.split(r"[，,。；;：:、\s]", sentence[:at])[-1])):
+            if not (_nounish(word, flag) and not re.search(r"\d", word)):
+                break
+            lead = word + lead
+    return lead + clauses[-1] + head
 
 
 _WHICH_HEAD = re.compile(r"哪一?(?:个|家|所|支|类|种|座|部|款|项|只|条|名)([\u4e00-\u9fff]+)")

@@ -373,3 +373,9 @@ def test_a_kind_keeps_the_quoted_name_that_follows_it() -> None:
     assert got == "外国船只“远星”号", got
     got = short_answer(analyze("哪个游戏在新电脑上成功运行？"), "开发者展示了任天堂游戏《星际之旅》在新电脑上成功运行。")
     assert got and got.endswith("游戏《星际之旅》"), got
+
+
+def test_what_x_keeps_the_nouns_that_name_the_same_x() -> None:
+    """'市政府召开了什么会议' / '…主持召开市政府常务会议': the meeting's whole name, though the question says '市政府'."""
+    got = short_answer(analyze("5月8日市政府召开了什么会议？"), "5月8日，市长主持召开市政府常务会议，部署防汛工作。")
+    assert got == "市政府常务会议", got
