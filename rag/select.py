@@ -67,9 +67,11 @@ def year_ok(years: tuple[int, ...], doc: tuple[str | None, list[int]]) -> bool:
     where it names a year after those asked and none of them (a later report: '2023年世界环境日…' for 2022's); the
     years an undated article names may be a birth year or '2019年以来', so they do not date it otherwise."""
     date, mentioned = doc
+    if not years:
+        return True
     if not date:
         return bool(set(years) & set(mentioned)) or not any(y > max(years) for y in mentioned)
-    return bool(set(years) & ({int(date[:4])} if date else set()) | set(years) & set(mentioned))
+    return bool(set(years) & ({int(date[:4])} | set(mentioned)))
 
 
 def featurize(

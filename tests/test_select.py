@@ -379,3 +379,21 @@ def test_what_x_keeps_the_nouns_that_name_the_same_x() -> None:
     """'市政府召开了什么会议' / '…主持召开市政府常务会议': the meeting's whole name, though the question says '市政府'."""
     got = short_answer(analyze("5月8日市政府召开了什么会议？"), "5月8日，市长主持召开市政府常务会议，部署防汛工作。")
     assert got == "市政府常务会议", got
+
+
+def test_review_cases_of_clause_subjects_quoted_names_and_leading_nouns() -> None:
+    """Cases a second reading of the stop-31 diff found (each failed before its fix)."""
+    from rag.select import year_ok
+
+    # a typed question keeps its typed answer; a clause's subject stops before an adverb or another verb
+    assert short_answer(analyze("获得冠军的选手是谁？"), "决赛中，张伟最终获得冠军。") == "张伟"
+    assert short_answer(analyze("更名为星河控股的公司叫什么？"), "远航集团宣布更名为星河控股。") == "远航集团"
+    # only matched marks make a quoted name; any mention of the kind may carry it
+    assert short_answer(analyze("海警扣押了什么船只？"), '海警扣押了"外国船只"和"远星"号。') == "外国船只"
+    got = short_answer(analyze("海警扣押了什么船只？"), "海警在外国船只附近巡逻，随后扣押了外国船只“远星”号。")
+    assert got == "外国船只“远星”号", got
+    # a person before the gap is no part of the thing's name
+    assert short_answer(analyze("选手张三参加了什么比赛？"), "选手张三世锦赛比赛中表现出色。") == "世锦赛比赛"
+    # a naming question skips a name it gives itself and takes the next one
+    assert short_answer(analyze("被称为“小巨人”的球员叫什么名字？"), "被称为“小巨人”的他名叫姚明。") == "姚明"
+    assert year_ok((), (None, [2023]))  # no year asked: nothing excluded
