@@ -125,9 +125,9 @@ def short_answer(query: Query, sentence: str) -> str | None:
     found = _short(query, sentence)
     if found and CJK.search(found):
         found = balanced(whole_words(found, sentence), sentence)
-        if found and query.answer_type is None and found in sentence and (tail := tagged(found)) and tail[-1][1][:1] == "n":
-            if quoted := re.search(re.escape(found) + _QUOTED_AFTER, sentence):
-                found = quoted.group(0)  # '英国油轮' + '“史丹纳帝国”号': a kind, then the name it goes by
+        quoted = re.search(re.escape(found) + _QUOTED_AFTER, sentence) if found and query.answer_type is None else None
+        if found and quoted and tagged(found)[-1][1][:1] == "n":  # '英国油轮' + '“史丹纳帝国”号': a kind, then the name it goes by
+            found = quoted.group(0)
         if (found and query.answer_type is None and not query.is_list and not re.search(r"\d", found)
                 and not _SHORT_NAME_Q.search(query.text) and _restates(found, query.text)):
             return None  # '浙江瑞安永宁大桥' for '浙江瑞安永宁大桥发生了什么': the question's own words answer nothing
@@ -206,8 +206,8 @@ def _short(query: Query, sentence: str) -> str | None:
         return _english_span(query, sentence)
     if CJK.search(q):
         for ask, rx in ((_NAMING_Q, _NAMED), (_WHY_Q, _BECAUSE)):
-            told = [t for m in rx.finditer(sentence) if (t := _trim(m.group(1)))] if ask.search(q) else []
-            if given := next((t for t in told if t not in q), None):  # not the name the question gives
+            names = (t for m in rx.finditer(sentence) if (t := _trim(m.group(1))) and t not in q) if ask.search(q) else ()
+            if given := next(iter(names), None):  # the first that is not the name the question gives
                 return given
     if CJK.search(q) and query.answer_type is None and (content := _said(q, sentence)):
         return content
