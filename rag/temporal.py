@@ -34,7 +34,7 @@ Search = Callable[[str, int, str | None, str | None], list[Hit]]  # (text, k, da
 
 _ORDER = re.compile(r"(?:按照?|依照?)?(?:时间|先后)顺序|按时间(?:先后)?排[列序]|从早到晚|从先到后|由早到晚"
                     r"|\bin (?:what|which|chronological) order\b", re.I)
-_COMPARE = re.compile(r"(?:哪个|哪一个|哪件|哪一件|哪项|哪一项|哪起|哪一起|谁)[^，。？?]{0,8}?(更早|最早|先|更晚|最晚|后)"
+_COMPARE = re.compile(r"(?:哪个|哪一|哪些|哪件|哪项|哪起|谁)[^，。？?]{0,12}?(更早|最早|较早|先|在前|更晚|最晚|较晚|更迟|最迟|后)"
                       r"|(更早|最早|更晚|最晚)(?:发生)?的是"
                       r"|which (?:came|happened|was) (first|earlier|later|last)|which .{0,30}\b(earlier|first|later|last)\b", re.I)
 _SAME = re.compile(r"(?:是|在)?同一(天|日|个?月|年|周)|同(月|年|日|天)")
@@ -105,10 +105,10 @@ def _plan(question: str, as_of: str | date | None) -> Plan | None:
         if len(events) < 2:  # not a list after it ('…哪个更早？请给出日期。')
             events = _events(question[: m.start()]) if m.start() > 8 else _events(question)
         if len(events) >= 2:
-            return Plan("compare", rng, events, latest=word.lower() in ("更晚", "最晚", "后", "later", "last"))
+            return Plan("compare", rng, events, latest=word.lower() in ("更晚", "最晚", "较晚", "更迟", "最迟", "后", "later", "last"))
     same = _SAME.search(question)
-    if same and (re.search(r"[吗么][？?]?\s*$|\?$", question) or "是否" in question):
-        events = _events(_BOTH.sub("", question[: same.start()]))
+    if same and (re.search(r"[吗么][？?]?\s*$|\?$", question) or "是否" in question or "是不是" in question):
+        events = _events(_BOTH.sub("", _WHETHER.sub("", question[: same.start()])))
         if len(events) >= 2:
             units = [{"天": "day", "日": "day", "周": "week", "年": "year"}.get(m.group(0)[-1], "month")
                      for m in _SAME.finditer(question, same.start())]  # '同年同月': the finest one named
@@ -180,6 +180,7 @@ def _asks(question: str) -> tuple[str, ...]:
 
 
 _BOTH = re.compile(r"[，,]?\s*(?:是否)?(?:这(?:两|三|几|些)个?(?:事件|事情)?)?(?:是否)?都(?:是|在|发生|于)*$")  # '…，这两个事件都是发生在'
+_WHETHER = re.compile(r"[，,]?\s*(?:是否|是不是)(?:都)?(?:是|在|发生|举行|出现)*$")  # 'A和B，是否发生在同一月份'
 _WITHIN_TAIL = re.compile(r"\s*在?\s*(?:发生|举行|举办|发布|进行|出现|开始|实施|宣布|公布)?的?(?:事|事件|事情)?[吗么][？?]?\s*")
 _WITHIN = re.compile(r"[，,、]?\s*(?:这(?:两|三|几|些)个?(?:事件|事情)?)?都(?:是|在|发生在|于)")
 _EACH = re.compile(r"分别|各自")  # Chinese only: English events are not split (_events reads Chinese)
@@ -189,7 +190,7 @@ _WHAT_OF = re.compile(r"的(?:时间|日期)$")
 def _events(text: str) -> tuple[str, ...]:
     """The events a comparison names: 'A和B哪个更早' -> (A, B); 'A、B和C' -> (A, B, C); '1.A，2.B' -> (A, B).
     A part that only says when ('在2023年', '截至2月17日', '今年') is the question's range, not an event."""
-    numbered = re.findall(r"(?:^|[\s，,；;。？?])\d[.、．)）]\s*([^，,；;。？?]+)", text)
+    numbered = re.findall(r"(?:^|[\s，,；;。？?])\d[.、．)）]\s*([^，,；;。？?]+?)(?=\s+\d[.、．)）]|[，,；;。？?]|$)", text)
     if len(numbered) >= 2:
         return tuple(x.strip() for x in numbered)
     text = _TAIL.sub("", _LISTED.sub("", text.strip())).strip("，,、 ")
@@ -199,7 +200,7 @@ def _events(text: str) -> tuple[str, ...]:
     last = _halves(parts[-1]) if parts else None
     if last:
         parts[-1:] = list(last)
-    parts = [x for x in (re.sub(r"(?:(?:都|分别)?(?:是|在)+|是否)$", "", p) for p in parts) if x and not _only_time(x)]
+    parts = [x for x in (re.sub(r"(?:(?:都|分别)?(?:是|在)+|是否|的)$", "", p) for p in parts) if x and not _only_time(x)]
     return tuple(parts)
 
 
@@ -324,11 +325,12 @@ def states_other(text: str, article_date: str | None, rng: DateRange) -> bool:
     return states_far(text, article_date, rng, slack=0)
 
 
-def boost(hits: list[Hit], rng: DateRange | None, undated: float = UNDATED) -> list[Hit]:
-    """``hits`` re-scored by how their dates fit the question's range, best first (no range: unchanged)."""
+def boost(hits: list[Hit], rng: DateRange | None, undated: float = UNDATED, precise: bool = False) -> list[Hit]:
+    """``hits`` re-scored by how their dates fit the question's range, best first (no range: unchanged);
+    ``precise``: only dates as precise as the range count (``fit``)."""
     if rng is None or not hits:
         return hits
-    scored = [replace(h, score=h.score * fit(h, rng, undated=undated)) for h in hits]
+    scored = [replace(h, score=h.score * fit(h, rng, precise, undated)) for h in hits]
     return sorted(scored, key=lambda h: h.score, reverse=True)
 
 
@@ -483,7 +485,8 @@ def _event_hits(search: Search, text: str, rng: DateRange | None, event: str = "
     """One event's best passages: searched anywhen, and (when the event has a range) again within it, so an
     in-range report ranked deep still surfaces; a hit found only in range scores as the last one found anywhen
     (scores of a filtered search are not comparable). The passages that hold more of the event's own words lead
-    (retrieval score breaks ties: fused scores are close, the words decide), then the range ranks them all."""
+    (retrieval score breaks ties: fused scores are close, the words decide), then the range ranks them all, by dates
+    as precise as it: a report of another day that states the year is not on the event's day."""
     hits = search(text, PER_EVENT * 3, None, None)
     lo, hi = _bounds(rng, REPORT_LAG if rng is not None and rng.granularity == "day" else timedelta(0))
     if hits and (lo or hi):
@@ -493,7 +496,7 @@ def _event_hits(search: Search, text: str, rng: DateRange | None, event: str = "
     words = event or text
     hits = sorted((replace(h, score=h.score + abs(h.score) * EVENT_WORDS * overlap(words, h.chunk.text)) for h in hits),
                   key=lambda h: h.score, reverse=True)
-    return boost(hits, rng, IN_RANGE)[:PER_EVENT]
+    return boost(hits, rng, IN_RANGE, precise=True)[:PER_EVENT]
 
 
 def _bounds(rng: DateRange | None, lag: timedelta = timedelta(0)) -> tuple[str | None, str | None]:

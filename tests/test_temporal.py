@@ -185,6 +185,38 @@ def _hits(*texts: str, day: str | None = None, top: float = 1.0, step: float = 0
     return [Hit(Chunk(t, t, t, 0, len(t), None, day, None), top - i * step) for i, t in enumerate(texts)]
 
 
+def test_comparisons_are_read_however_they_are_worded() -> None:
+    """'哪一事件…最早', '最迟', '发生在前', '是不是…同一年', '，是否…同一月份', a numbered list after the question."""
+    p = plan("甲市地铁开通、乙省召开高考改革会议和丙县撤县设区，哪一事件发生最早？")
+    assert p is not None and p.kind == "compare" and not p.latest and len(p.events) == 3
+    p = plan("甲市地铁开通、乙省发布新规，哪个事件最迟发生？")
+    assert p is not None and p.kind == "compare" and p.latest and p.events == ("甲市地铁开通", "乙省发布新规")
+    p = plan("甲队夺冠和乙公司上市，哪个发生在前？")
+    assert p is not None and p.kind == "compare" and not p.latest
+    p = plan("甲队夺冠和乙公司上市，哪个事件在时间上发生得更早？")  # the compared word further from 哪个
+    assert p is not None and p.kind == "compare" and p.events == ("甲队夺冠", "乙公司上市")
+    p = plan("甲队夺冠和乙公司上市是不是发生在同一年？")
+    assert p is not None and p.kind == "same" and p.unit == "year" and p.events == ("甲队夺冠", "乙公司上市")
+    p = plan("甲队夺冠和乙公司上市的事件，是否发生在同一月份？")
+    assert p is not None and p.kind == "same" and p.unit == "month" and p.events == ("甲队夺冠", "乙公司上市")
+    p = plan("以下哪个事件发生得最早：1. 甲队夺冠 2. 乙公司上市 3. 丙县撤县设区？")
+    assert p is not None and p.kind == "compare" and p.events == ("甲队夺冠", "乙公司上市", "丙县撤县设区")
+
+
+def test_an_events_day_ranks_its_passages_by_dates_as_precise_as_the_day() -> None:
+    """A report of another day that states the year ('2023年A股市场…') is not taken for one on the event's day."""
+    rng = plan("2023年4月13日A股市场的整体表现如何？", "2023-10-30").range
+    year_only = _hits("2023年以来，A股市场整体表现平稳。", day="2023-06-01", top=1.0)
+    that_day = _hits("4月13日，A股市场整体下跌。", day="2023-04-13", top=0.9)
+    found = {"text": year_only + that_day}
+
+    def search(text: str, k: int, date_from: str | None, date_to: str | None) -> list[Hit]:
+        return [h for h in found["text"] if not date_from or (h.chunk.date or "") >= date_from][:k]
+
+    ranked = temporal._event_hits(search, "2023年4月13日A股市场的整体表现如何", rng)
+    assert ranked[0].chunk.date == "2023-04-13"
+
+
 def test_a_range_said_inside_one_event_ranks_only_that_events_passages() -> None:
     p = plan("2015年甲市获评示范城市和乙省发布新规哪个事件更早发生？", "2024-01-01")
     assert p is not None and p.kind == "compare" and p.range is not None
