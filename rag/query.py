@@ -20,7 +20,7 @@ _AUX = r"(?!(?:was|has|is|does|gives|goes)\b)"
 _LIST = re.compile(rf"哪些|哪几|列举|\b(?:which|what)\s+(?:{_AUX}\w+\s+)?{_AUX}\w+(?:ies|es|s)\b|\blist\b|\bname the\b", re.I)
 WHICH_PLACE = re.compile(  # '哪个国家' / '哪座城市' asks a place, before any count ('哪个城市新增感染人数最多'), unless it
     # only says whose ('哪个国家的总统', '哪国队')
-    r"哪(?:一|个|座)?(?:城市|国家|省份|省(?!份)|地区|县(?![长委])|镇(?!长)|村(?![民长])|国(?![际家企产]))(?!的?(?:人|队|球员|选手|公司|企业|"
+    r"哪(?:一|个|座|些)?(?:城市|国家|省份|省(?!份)|地区|区域|地方|县(?![长委])|镇(?!长)|村(?![民长])|国(?![际家企产]))(?!的?(?:人|队|球员|选手|公司|企业|"
     r"银行|总统|总理|首相|领导人|外长|媒体|政府|军|运动员|品牌|航空|级))"
 )
 _TYPES = {
@@ -31,7 +31,7 @@ _TYPES = {
         r"president|secretary|governor|manager|spokesman|spokesperson|professor)\b",
         re.I,
     ),
-    "place": re.compile(r"在哪(?![项场次届支部款])|哪里|何地|什么地方|地点|举办地|所在地|\bwhere\b|\b(?:which|what) (?:city|town|country|state|province|venue|place|stadium)\b|\bin which venue\b", re.I),
+    "place": re.compile(r"在哪(?![项场次届支部款些个一])|哪里|何地|什么地方|地点|举办地|所在地|\bwhere\b|\b(?:which|what) (?:city|town|country|state|province|venue|place|stadium)\b|\bin which venue\b", re.I),
     # English only: an English question over Chinese text has the weakest lexical evidence (measured: on
     # Chinese questions the check cost more right answers than it saved refusals)
     "organisation": re.compile(

@@ -255,6 +255,10 @@ def test_pinyin_names_find_the_chinese_names_of_the_archive() -> None:
         ("三天前荷兰哪个城市新增感染人数最多？", "place"),  # ... before the count in '人数'
         ("哪个国家的总统出席了峰会？", None),  # whose president: not a place
         ("哪个国际组织发布了报告？", None),
+        ("中国在哪些领域处于世界领先地位？", None),  # in which fields: not where
+        ("德国队在哪个组？", None),
+        ("数字人民币在哪些城市开始试点？", "place"),  # which cities, areas, places: where
+        ("实兵演习在哪些区域进行？", "place"),
     ],
 )
 def test_answer_types(question: str, answer_type: str | None) -> None:
