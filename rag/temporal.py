@@ -181,7 +181,7 @@ def _asks(question: str) -> tuple[str, ...]:
 
 _BOTH = re.compile(r"[，,]?\s*(?:是否)?(?:这(?:两|三|几|些)个?(?:事件|事情)?)?(?:是否)?都(?:是|在|发生|于)*$")  # '…，这两个事件都是发生在'
 _WHETHER = re.compile(r"[，,]?\s*(?:是否|是不是)(?:都)?(?:是|在|发生|举行|出现)*$")  # 'A和B，是否发生在同一月份'
-_WITHIN_TAIL = re.compile(r"\s*在?\s*(?:发生|举行|举办|发布|进行|出现|开始|实施|宣布|公布)?的?(?:事|事件|事情)?[吗么]?[？?]?\s*")
+_WITHIN_TAIL = re.compile(r"\s*在?\s*(?:发生|举行|举办|发布|进行|出现|开始|实施|宣布|公布)?的?(?:事|事件|事情)?[吗么][？?]?\s*")
 _WITHIN = re.compile(r"[，,、]?\s*(?:这(?:两|三|几|些)个?(?:事件|事情)?)?都(?:是|在|发生在|于)")
 _EACH = re.compile(r"分别|各自")  # Chinese only: English events are not split (_events reads Chinese)
 _WHAT_OF = re.compile(r"的(?:时间|日期)$")
