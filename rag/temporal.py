@@ -37,7 +37,7 @@ _ORDER = re.compile(r"(?:按照?|依照?)?(?:时间|先后)顺序|按时间(?:�
 _COMPARE = re.compile(r"(?:哪个|哪一|哪些|哪件|哪项|哪起|谁)[^，。？?]{0,12}?(更早|最早|较早|先|在前|更晚|最晚|较晚|更迟|最迟|后)"
                       r"|(更早|最早|更晚|最晚)(?:发生)?的是"
                       r"|which (?:came|happened|was) (first|earlier|later|last)|which .{0,30}\b(earlier|first|later|last)\b", re.I)
-_SAME = re.compile(r"(?:是|在)?同一(天|日|个?月|年|周)|同(月|年|日|天)")
+_SAME = re.compile(r"(?:是|在)?同一(天|日|个?月|年|周)|同(月|年|日|天)|\b(?:the )?same (day|week|month|year)\b", re.I)
 _ANCHOR = re.compile(r"^(.{4,80}?)(?:的)?(当天|当日|同一天|那天|当月|当年)[，,、]?\s*(.+)$")
 _TIMELINE = re.compile(r"时间线|时间轴|大事记|来龙去脉|发展历程|历程|演变|经过|\btimeline\b"
                        r"|\bwhat happened (?:with|to|in) .+ (?:from|between|since)\b|\bhistory of\b", re.I)
@@ -100,7 +100,8 @@ def _plan(question: str, as_of: str | date | None) -> Plan | None:
     m = _COMPARE.search(question)
     if m:
         word = next(g for g in m.groups() if g)
-        listed = re.search(r"[：:？?]\s*(\S.{4,})$", question[m.end() :])  # '以下事件中，哪个最早：A、B、C？'
+        listed = re.search(r"[：:？?,，]\s*(\S.{4,})$", question[m.end() :])  # '以下事件中，哪个最早：A、B、C？',
+        # 'Which happened first, A or B?'
         events = _events(listed.group(1)) if listed else ()
         if len(events) < 2:  # not a list after it ('…哪个更早？请给出日期。')
             events = _events(question[: m.start()]) if m.start() > 8 else _events(question)
@@ -108,10 +109,10 @@ def _plan(question: str, as_of: str | date | None) -> Plan | None:
             return Plan("compare", rng, events, latest=word.lower() in ("更晚", "最晚", "较晚", "更迟", "最迟", "后", "later", "last"))
     same = _SAME.search(question)
     if same and (re.search(r"[吗么][？?]?\s*$|\?$", question) or "是否" in question or "是不是" in question):
-        events = _events(_BOTH.sub("", _WHETHER.sub("", question[: same.start()])))
+        head = _EN_ASKED.sub("", _EN_HAPPENED.sub("", question[: same.start()]))  # 'Did A and B happen in the'
+        events = _events(_BOTH.sub("", _WHETHER.sub("", head)))
         if len(events) >= 2:
-            units = [{"天": "day", "日": "day", "周": "week", "年": "year"}.get(m.group(0)[-1], "month")
-                     for m in _SAME.finditer(question, same.start())]  # '同年同月': the finest one named
+            units = [_unit(m.group(0)) for m in _SAME.finditer(question, same.start())]  # '同年同月': the finest one named
             unit = min(units, key=("day", "week", "month", "year").index)
             return Plan("same", rng, events, unit=unit)
     a = _ANCHOR.match(question)
@@ -135,6 +136,14 @@ def _plan(question: str, as_of: str | date | None) -> Plan | None:
     if asks:
         return Plan("each", rng, asks)
     return Plan("range", rng) if rng else None
+
+
+def _unit(said: str) -> str:
+    """The unit a 'same …' phrase names: '同一个月' -> month, 'the same year' -> year."""
+    word = said.split()[-1].lower()
+    if word in ("day", "week", "month", "year"):
+        return word
+    return {"天": "day", "日": "day", "周": "week", "年": "year"}.get(said[-1], "month")
 
 
 def _each_time(head: str, rest: str) -> tuple[str, ...]:
@@ -180,6 +189,9 @@ def _asks(question: str) -> tuple[str, ...]:
 
 
 _BOTH = re.compile(r"[，,]?\s*(?:是否)?(?:这(?:两|三|几|些)个?(?:事件|事情)?)?(?:是否)?都(?:是|在|发生|于)*$")  # '…，这两个事件都是发生在'
+_EN_ASKED = re.compile(r"^\s*(?:did|do|does|were|was|are|is)\s+", re.I)
+_EN_HAPPENED = re.compile(r"\s+(?:both\s+)?(?:happen|happened|take place|took place|occur|occurred|come|came)?\s*"
+                          r"(?:in|on|during|within)?\s*(?:the)?\s*$", re.I)
 _WHETHER = re.compile(r"[，,]?\s*(?:是否|是不是)(?:都)?(?:是|在|发生|举行|出现)*$")  # 'A和B，是否发生在同一月份'
 _WITHIN_TAIL = re.compile(r"\s*在?\s*(?:发生|举行|举办|发布|进行|出现|开始|实施|宣布|公布)?的?(?:事|事件|事情)?[吗么][？?]?\s*")
 _WITHIN = re.compile(r"[，,、]?\s*(?:这(?:两|三|几|些)个?(?:事件|事情)?)?都(?:是|在|发生在|于)")
@@ -195,6 +207,8 @@ def _events(text: str) -> tuple[str, ...]:
         return tuple(x.strip() for x in numbered)
     text = _TAIL.sub("", _LISTED.sub("", text.strip())).strip("，,、 ")
     parts = [p.strip(" ，,、。") for p in re.split(r"[、，,；;]|以及", text)]
+    if len(parts) > 1 and _SETTING.fullmatch(parts[0]):  # '在2023年的欧冠比赛中，A和B': where both happened
+        parts = parts[1:]
     parts = [_COUNTED.sub("", re.sub(r"^(?:和|与|跟|或)", "", p)).strip(" ，,、") for p in parts if p]
     parts = [p for p in parts if p and not _only_time(p)]
     last = _halves(parts[-1]) if parts else None
@@ -204,6 +218,7 @@ def _events(text: str) -> tuple[str, ...]:
     return tuple(parts)
 
 
+_SETTING = re.compile(r"在.{2,20}(?:中|里|上|期间)")
 _LISTED = re.compile(r"^(?:在)?(?:以下|下列|如下|下面)(?:的)?(?:几个|几件|这些)?(?:事件|事情|活动|新闻)?(?:中|当中|之中)?[，,：:]?")
 _COUNTED = re.compile(r"(?:这|以下)?(?:两|三|四|几)(?:个|件|起|项|者)?(?:事件|事情|活动|事)?(?:中|之中|当中)?$"
                       r"|(?:的)?(?:事件|事情)?(?:之中|当中|中)$")

@@ -199,6 +199,16 @@ def test_comparisons_are_read_however_they_are_worded() -> None:
     assert p is not None and p.kind == "same" and p.unit == "year" and p.events == ("甲队夺冠", "乙公司上市")
     p = plan("甲队夺冠和乙公司上市的事件，是否发生在同一月份？")
     assert p is not None and p.kind == "same" and p.unit == "month" and p.events == ("甲队夺冠", "乙公司上市")
+    p = plan("在2023年的联赛中，甲队和乙队哪一场比赛更晚？", "2024-01-01")  # where both happened is no event
+    assert p is not None and p.kind == "compare" and p.latest and p.events == ("甲队", "乙队")
+    assert all(r is not None and r.start == date(2023, 1, 1) for r in p.ranges)
+    p = plan("Which happened first, the Baotou conference or the Liaocheng meeting?")  # the list after a comma
+    assert p is not None and p.kind == "compare" and p.events == ("the Baotou conference", "the Liaocheng meeting")
+    p = plan("Did the Baotou conference and the Liaocheng meeting happen in the same year?")
+    assert p is not None and p.kind == "same" and p.unit == "year"
+    assert p.events == ("the Baotou conference", "the Liaocheng meeting")
+    p = plan("Were the Baotou conference and the Liaocheng meeting on the same day?")
+    assert p is not None and p.kind == "same" and p.unit == "day"
     p = plan("以下哪个事件发生得最早：1. 甲队夺冠 2. 乙公司上市 3. 丙县撤县设区？")
     assert p is not None and p.kind == "compare" and p.events == ("甲队夺冠", "乙公司上市", "丙县撤县设区")
 
