@@ -20,9 +20,11 @@ _AUX = r"(?!(?:was|has|is|does|gives|goes)\b)"
 _LIST = re.compile(rf"哪些|哪几|列举|\b(?:which|what)\s+(?:{_AUX}\w+\s+)?{_AUX}\w+(?:ies|es|s)\b|\blist\b|\bname the\b", re.I)
 WHICH_PLACE = re.compile(  # '哪个国家' / '哪座城市' asks a place, before any count ('哪个城市新增感染人数最多'), unless it
     # only says whose ('哪个国家的总统', '哪国队')
-    r"哪(?:一|个|座|些)?(?:城市|国家|省份|省(?!份)|地区|区域|地方|县(?![长委])|镇(?!长)|村(?![民长])|国(?![际家企产]))(?!的?(?:人|队|球员|选手|公司|企业|"
+    r"哪(?:一|个|座)?(?:城市|国家|省份|省(?!份)|地区|县(?![长委])|镇(?!长)|村(?![民长])|国(?![际家企产]))(?!的?(?:人|队|球员|选手|公司|企业|"
     r"银行|总统|总理|首相|领导人|外长|媒体|政府|军|运动员|品牌|航空|级))"
 )
+_NOT_WHERE = r"(?:个|些|一)?(?:领域|方面|行业|组|问题|年代|世纪|阶段|环节|层面|方向|程度|节目|儿童节目|集|比赛|会议|政府|项目|类|种)"
+# '在哪些领域', '在哪个组', '在哪个世纪': not where
 _TYPES = {
     "number": re.compile(r"(?:发送|销售|成交|交易|产|销|客流|流)量[?？]?\s*$|多少|几(?:[位家次人名项届岁份场支门件条辆架艘台座所批]|个(?!月|星期|礼拜)|年(?!前|以前|之前|来)|天(?!前|以前|之前|后|以后|之后|里|内|来))|数量|人数|多大(?!的|程度|规模|影响|作用|意义|变化)|多久|多长时间|\bhow (?:many|much)\b|\bnumber of\b|\bwhat (?:was|is) .*(?:rate|gdp|figure|percentage)", re.I),
     "date": re.compile(r"什么时候|什么时间|何时|哪一?年|哪些年份?|哪一?天|哪个月|几月|几号|日期|时间[?？]?\s*$|\bwhen\b|\b(?:what|which) (?:date|year|day)\b|\bwhat is the (?:[\w'\-]+ ){0,4}date\b|\bon what day\b", re.I),
@@ -31,7 +33,7 @@ _TYPES = {
         r"president|secretary|governor|manager|spokesman|spokesperson|professor)\b",
         re.I,
     ),
-    "place": re.compile(r"在哪(?![项场次届支部款些个一])|哪里|何地|什么地方|地点|举办地|所在地|\bwhere\b|\b(?:which|what) (?:city|town|country|state|province|venue|place|stadium)\b|\bin which venue\b", re.I),
+    "place": re.compile(rf"在哪(?![项场次届支部款])(?!{_NOT_WHERE})|哪里|何地|什么地方|地点|举办地|所在地|\bwhere\b|\b(?:which|what) (?:city|town|country|state|province|venue|place|stadium)\b|\bin which venue\b", re.I),
     # English only: an English question over Chinese text has the weakest lexical evidence (measured: on
     # Chinese questions the check cost more right answers than it saved refusals)
     "organisation": re.compile(

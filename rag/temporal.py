@@ -17,6 +17,7 @@ from functools import lru_cache
 from .chunk import sentences
 from .cite import overlap
 from .keyword import tagged
+from .query import CJK
 from .timeparse import DateRange, iso_span, question_range, resolve
 from .types import Hit
 
@@ -34,10 +35,14 @@ Search = Callable[[str, int, str | None, str | None], list[Hit]]  # (text, k, da
 
 _ORDER = re.compile(r"(?:按照?|依照?)?(?:时间|先后)顺序|按时间(?:先后)?排[列序]|从早到晚|从先到后|由早到晚"
                     r"|\bin (?:what|which|chronological) order\b", re.I)
-_COMPARE = re.compile(r"(?:哪个|哪一|哪些|哪件|哪项|哪起|谁)[^，。？?]{0,12}?(更早|最早|较早|先|在前|更晚|最晚|较晚|更迟|最迟|后)"
+_COMPARE = re.compile(r"(?:哪个|哪一个|哪件|哪一件|哪项|哪一项|哪起|哪一起|谁)[^，。？?]{0,8}?(更早|最早|先|更晚|最晚|后)"
+                      r"|(?:哪个|哪一个?|哪件|哪项|哪起|哪一?场|哪些事件)[^，。？?]{0,12}?(更早|最早|较早|更晚|最晚|较晚|更迟|最迟)"
+                      r"|(?:哪个|哪一个?|哪件|哪项|哪起)(?:事件)?(?:发生|举行)?(在前|在后)(?=[？?。]|$)"  # not '哪个公司在前三季度'
                       r"|(更早|最早|更晚|最晚)(?:发生)?的是"
                       r"|which (?:came|happened|was) (first|earlier|later|last)|which .{0,30}\b(earlier|first|later|last)\b", re.I)
-_SAME = re.compile(r"(?:是|在)?同一(天|日|个?月|年|周)|同(月|年|日|天)|\b(?:the )?same (day|week|month|year)\b", re.I)
+_LATER = ("更晚", "最晚", "较晚", "更迟", "最迟", "后", "在后", "later", "last")  # a compare word asking which came last
+_SAME = re.compile(r"(?:是|在)?同一(天|日|个?月|年|周)|(?<!去年)(?<!上年)(?<!往年)同(月|年|日|天)"  # not '比去年同月'
+                   r"|\b(?:the )?same (day|week|month|year)\b(?! (?:last|a) year| the year before)", re.I)
 _ANCHOR = re.compile(r"^(.{4,80}?)(?:的)?(当天|当日|同一天|那天|当月|当年)[，,、]?\s*(.+)$")
 _TIMELINE = re.compile(r"时间线|时间轴|大事记|来龙去脉|发展历程|历程|演变|经过|\btimeline\b"
                        r"|\bwhat happened (?:with|to|in) .+ (?:from|between|since)\b|\bhistory of\b", re.I)
@@ -100,16 +105,25 @@ def _plan(question: str, as_of: str | date | None) -> Plan | None:
     m = _COMPARE.search(question)
     if m:
         word = next(g for g in m.groups() if g)
-        listed = re.search(r"[：:？?,，]\s*(\S.{4,})$", question[m.end() :])  # '以下事件中，哪个最早：A、B、C？',
-        # 'Which happened first, A or B?'
+        listed = re.search(r"[：:？?]\s*(\S.{4,})$", question[m.end() :])  # '以下事件中，哪个最早：A、B、C？'
         events = _events(listed.group(1)) if listed else ()
         if len(events) < 2:  # not a list after it ('…哪个更早？请给出日期。')
+            events = _events(question[: m.start()]) if m.start() > 8 else ()
+        if len(events) < 2:  # 'Which happened first, A or B?', not '…哪个更早，分别是哪一天？'
+            after = re.search(r",\s*(\S.{4,})$", question[m.end() :])
+            events = _events(after.group(1)) if after and m.start() <= 8 and not CJK.search(question) else ()
+        if len(events) < 2:
             events = _events(question[: m.start()]) if m.start() > 8 else _events(question)
         if len(events) >= 2:
-            return Plan("compare", rng, events, latest=word.lower() in ("更晚", "最晚", "较晚", "更迟", "最迟", "后", "later", "last"))
+            return Plan("compare", rng, events, latest=word.lower() in _LATER)
     same = _SAME.search(question)
     if same and (re.search(r"[吗么][？?]?\s*$|\?$", question) or "是否" in question or "是不是" in question):
-        head = _EN_ASKED.sub("", _EN_HAPPENED.sub("", question[: same.start()]))  # 'Did A and B happen in the'
+        head = question[: same.start()]
+        if not CJK.search(question):  # 'Did A and B happen in the same year?', 'Were A and B on the same day?'; not
+            # 'Did Messi and Ronaldo win it in the same year?' (a verb they share: no events to date apart)
+            happened = _EN_HAPPENED.search(head)
+            copula = re.match(r"\s*(?:were|was|are|is)\s", head, re.I)
+            head = _EN_ASKED.sub("", head[: happened.start()] if happened else _EN_ON.sub("", head)) if copula or happened else ""
         events = _events(_BOTH.sub("", _WHETHER.sub("", head)))
         if len(events) >= 2:
             units = [_unit(m.group(0)) for m in _SAME.finditer(question, same.start())]  # '同年同月': the finest one named
@@ -190,8 +204,9 @@ def _asks(question: str) -> tuple[str, ...]:
 
 _BOTH = re.compile(r"[，,]?\s*(?:是否)?(?:这(?:两|三|几|些)个?(?:事件|事情)?)?(?:是否)?都(?:是|在|发生|于)*$")  # '…，这两个事件都是发生在'
 _EN_ASKED = re.compile(r"^\s*(?:did|do|does|were|was|are|is)\s+", re.I)
-_EN_HAPPENED = re.compile(r"\s+(?:both\s+)?(?:happen|happened|take place|took place|occur|occurred|come|came)?\s*"
+_EN_HAPPENED = re.compile(r"\s+(?:both\s+)?(?:happen|happened|take place|took place|occur|occurred)\s*"
                           r"(?:in|on|during|within)?\s*(?:the)?\s*$", re.I)
+_EN_ON = re.compile(r"\s+(?:both\s+)?(?:in|on|during|within)\s*(?:the)?\s*$", re.I)
 _WHETHER = re.compile(r"[，,]?\s*(?:是否|是不是)(?:都)?(?:是|在|发生|举行|出现)*$")  # 'A和B，是否发生在同一月份'
 _WITHIN_TAIL = re.compile(r"\s*在?\s*(?:发生|举行|举办|发布|进行|出现|开始|实施|宣布|公布)?的?(?:事|事件|事情)?[吗么][？?]?\s*")
 _WITHIN = re.compile(r"[，,、]?\s*(?:这(?:两|三|几|些)个?(?:事件|事情)?)?都(?:是|在|发生在|于)")
@@ -207,7 +222,8 @@ def _events(text: str) -> tuple[str, ...]:
         return tuple(x.strip() for x in numbered)
     text = _TAIL.sub("", _LISTED.sub("", text.strip())).strip("，,、 ")
     parts = [p.strip(" ，,、。") for p in re.split(r"[、，,；;]|以及", text)]
-    if len(parts) > 1 and _SETTING.fullmatch(parts[0]):  # '在2023年的欧冠比赛中，A和B': where both happened
+    if len(parts) > 1 and _SETTING.fullmatch(parts[0]) and not any(_SET_IN.search(x) for x in parts[1:]):
+        # '在2023年的欧冠比赛中，A和B': where both happened (not '在杭州亚运会上、巴黎奥运会上', two settings)
         parts = parts[1:]
     parts = [_COUNTED.sub("", re.sub(r"^(?:和|与|跟|或)", "", p)).strip(" ，,、") for p in parts if p]
     parts = [p for p in parts if p and not _only_time(p)]
@@ -219,6 +235,7 @@ def _events(text: str) -> tuple[str, ...]:
 
 
 _SETTING = re.compile(r"在.{2,20}(?:中|里|上|期间)")
+_SET_IN = re.compile(r"(?:中|里|上|期间)$")
 _LISTED = re.compile(r"^(?:在)?(?:以下|下列|如下|下面)(?:的)?(?:几个|几件|这些)?(?:事件|事情|活动|新闻)?(?:中|当中|之中)?[，,：:]?")
 _COUNTED = re.compile(r"(?:这|以下)?(?:两|三|四|几)(?:个|件|起|项|者)?(?:事件|事情|活动|事)?(?:中|之中|当中)?$"
                       r"|(?:的)?(?:事件|事情)?(?:之中|当中|中)$")

@@ -259,6 +259,9 @@ def test_pinyin_names_find_the_chinese_names_of_the_archive() -> None:
         ("德国队在哪个组？", None),
         ("数字人民币在哪些城市开始试点？", "place"),  # which cities, areas, places: where
         ("实兵演习在哪些区域进行？", "place"),
+        ("伤者在哪个医院接受治疗？", "place"),
+        ("会议在哪一座城市召开？", "place"),
+        ("中国已加入哪些区域贸易协定？", None),
     ],
 )
 def test_answer_types(question: str, answer_type: str | None) -> None:

@@ -406,3 +406,17 @@ def test_plans_and_verdicts_hold_on_odd_questions() -> None:
     found["甲软件发布"] = _hits("2024年1月4日，甲软件发布。", day="2024-01-04")
     week = temporal.Plan("same", None, tuple(found), unit="week")
     assert "".join(temporal.render(week, temporal.gather(week, search, 5))).startswith("答：是的，是同一周")
+
+
+def test_what_a_second_reading_of_the_comparison_wording_found() -> None:
+    """None of these is a which-came-first or same-date question, or its events are the ones before the question."""
+    p = plan("华为Mate60发布和苹果iPhone15发布哪个更早，分别是哪一天和在哪里？")  # a follow-up after the comma
+    assert p is not None and p.kind == "compare" and p.events == ("华为Mate60发布", "苹果iPhone15")
+    for q in ("比亚迪和特斯拉哪个公司在前三季度销量更高？", "利物浦和曼城哪一队排名在前？",
+              "中国、日本和韩国中，哪些国家在疫情后恢复了免签？", "工行、建行和农行，哪一家银行随后也下调了存款利率？",
+              "今年8月CPI和PPI是不是比去年同月上涨了？", "Did exports and imports rise from the same month last year?",
+              "Did Messi and Ronaldo win the Ballon d'Or in the same year?"):
+        p = plan(q, "2024-09-01")
+        assert p is None or p.kind not in ("compare", "same"), q
+    p = plan("在上海举行的进博会上、在北京举行的服贸会上，哪个更早？")  # two settings: both are events
+    assert p is not None and p.kind == "compare" and len(p.events) == 2
