@@ -33,7 +33,7 @@ _TYPES = {
         r"president|secretary|governor|manager|spokesman|spokesperson|professor)\b",
         re.I,
     ),
-    "place": re.compile(rf"在哪(?![项场次届支部款])(?!{_NOT_WHERE})|哪里|何地|什么地方|地点|举办地|所在地|\bwhere\b|\b(?:which|what) (?:city|town|country|state|province|venue|place|stadium)\b|\bin which venue\b", re.I),
+    "place": re.compile(rf"在哪(?!一?[项场次届支部款])(?!{_NOT_WHERE})|哪里|何地|什么地方|地点|举办地|所在地|\bwhere\b|\b(?:which|what) (?:city|town|country|state|province|venue|place|stadium)\b|\bin which venue\b", re.I),
     # English only: an English question over Chinese text has the weakest lexical evidence (measured: on
     # Chinese questions the check cost more right answers than it saved refusals)
     "organisation": re.compile(

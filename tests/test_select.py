@@ -262,6 +262,7 @@ def test_pinyin_names_find_the_chinese_names_of_the_archive() -> None:
         ("伤者在哪个医院接受治疗？", "place"),
         ("会议在哪一座城市召开？", "place"),
         ("中国已加入哪些区域贸易协定？", None),
+        ("于乐在哪一场比赛中一战成名？", None),
     ],
 )
 def test_answer_types(question: str, answer_type: str | None) -> None:
