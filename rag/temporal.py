@@ -109,11 +109,11 @@ def _plan(question: str, as_of: str | date | None) -> Plan | None:
         events = _events(listed.group(1)) if listed else ()
         if len(events) < 2:  # not a list after it ('…哪个更早？请给出日期。')
             events = _events(question[: m.start()]) if m.start() > 8 else ()
-        if len(events) < 2:  # 'Which happened first, A or B?', not '…哪个更早，分别是哪一天？'
+        if len(events) < 2 and m.start() <= 8:  # 'Which happened first, A or B?', not '…哪个更早，分别是哪一天？'
             after = re.search(r",\s*(\S.{4,})$", question[m.end() :])
-            events = _events(after.group(1)) if after and m.start() <= 8 and not CJK.search(question) else ()
-        if len(events) < 2:
-            events = _events(question[: m.start()]) if m.start() > 8 else _events(question)
+            events = _events(after.group(1)) if after and not CJK.search(question) else ()
+            if len(events) < 2:
+                events = _events(question)
         if len(events) >= 2:
             return Plan("compare", rng, events, latest=word.lower() in _LATER)
     same = _SAME.search(question)
