@@ -119,12 +119,7 @@ def _plan(question: str, as_of: str | date | None) -> Plan | None:
     same = _SAME.search(question)
     if same and (re.search(r"[吗么][？?]?\s*$|\?$", question) or "是否" in question or "是不是" in question):
         head = question[: same.start()]
-        if not CJK.search(question):  # 'Did A and B happen in the same year?', 'Were A and B on the same day?'; not
-            # 'Did Messi and Ronaldo win it in the same year?' (a verb they share: no events to date apart)
-            happened = _EN_HAPPENED.search(head)
-            copula = re.match(r"\s*(?:were|was|are|is)\s", head, re.I)
-            head = _EN_ASKED.sub("", head[: happened.start()] if happened else _EN_ON.sub("", head)) if copula or happened else ""
-        events = _events(_BOTH.sub("", _WHETHER.sub("", head)))
+        events = _events(_BOTH.sub("", _WHETHER.sub("", head if CJK.search(question) else _en_same(head))))
         if len(events) >= 2:
             units = [_unit(m.group(0)) for m in _SAME.finditer(question, same.start())]  # '同年同月': the finest one named
             unit = min(units, key=("day", "week", "month", "year").index)
@@ -150,6 +145,18 @@ def _plan(question: str, as_of: str | date | None) -> Plan | None:
     if asks:
         return Plan("each", rng, asks)
     return Plan("range", rng) if rng else None
+
+
+def _en_same(head: str) -> str:
+    """What an English same-date question names before 'the same …': 'Did A and B happen in the' -> 'A and B',
+    'Were A and B on the' -> 'A and B'; nothing for 'Did Messi and Ronaldo win it in the' (a verb they share: no
+    events to date apart)."""
+    happened = _EN_HAPPENED.search(head)
+    if happened:
+        return _EN_ASKED.sub("", head[: happened.start()])
+    if re.match(r"\s*(?:were|was|are|is)\s", head, re.I):
+        return _EN_ASKED.sub("", _EN_ON.sub("", head))
+    return ""
 
 
 def _unit(said: str) -> str:
@@ -234,8 +241,9 @@ def _events(text: str) -> tuple[str, ...]:
     return tuple(parts)
 
 
-_SETTING = re.compile(r"在.{2,20}(?:中|里|上|期间)")
-_SET_IN = re.compile(r"(?:中|里|上|期间)$")
+_SET_END = r"(?:中|里|上|期间)"  # how a setting ends: '在2023年的欧冠比赛中'
+_SETTING = re.compile(rf"在.{{2,20}}{_SET_END}")
+_SET_IN = re.compile(rf"{_SET_END}$")
 _LISTED = re.compile(r"^(?:在)?(?:以下|下列|如下|下面)(?:的)?(?:几个|几件|这些)?(?:事件|事情|活动|新闻)?(?:中|当中|之中)?[，,：:]?")
 _COUNTED = re.compile(r"(?:这|以下)?(?:两|三|四|几)(?:个|件|起|项|者)?(?:事件|事情|活动|事)?(?:中|之中|当中)?$"
                       r"|(?:的)?(?:事件|事情)?(?:之中|当中|中)$")
